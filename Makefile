@@ -1,0 +1,84 @@
+# tempest - build, test, install.
+#
+#   make            build ./tempest (objects under build/)
+#   make run        install missing packages (as root), build, open the playground
+#   make check      install missing packages (as root), build, run every test
+#   make install    PREFIX=/usr/local DESTDIR=... : binary, man page, themes, models
+#   make clean
+#
+# Libraries come from Debian packages through pkg-config; tools/deps.sh names
+# the package for anything missing.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DATADIR  ?= $(PREFIX)/share/tempest
+MANDIR   ?= $(PREFIX)/share/man
+OPT      ?= -O2 -g
+SANITIZE ?=
+
+PKGS      = ncursesw readline libcjson inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS_ALL = -std=c17 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+             -Iinclude $(OPT) $(PKG_CFLAGS) -DTEMPEST_DATADIR='"$(DATADIR)"' $(CFLAGS)
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=address,undefined
+endif
+LIBS = $(PKG_LIBS) -lm -lpthread
+
+CORE_SRC = $(wildcard src/core/*.c)
+CLI_SRC  = $(wildcard src/cli/*.c)
+TUI_SRC  = $(wildcard src/tui/*.c)
+CORE_OBJ = $(CORE_SRC:%.c=build/%.o)
+APP_OBJ  = $(CLI_SRC:%.c=build/%.o) $(TUI_SRC:%.c=build/%.o) build/src/main.o
+
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_BIN = build/tests/unit_tests
+
+all: tempest
+
+deps:
+	@tools/deps.sh check build
+
+tempest: $(CORE_OBJ) $(APP_OBJ) | deps
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+build/libtempest.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+build/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(UNIT_BIN): $(UNIT_SRC) build/libtempest.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags criterion) -Itests -o $@ $(UNIT_SRC) \
+	    build/libtempest.a $(shell pkg-config --libs criterion) $(LDFLAGS) $(LIBS)
+
+test-bins: tempest $(UNIT_BIN)
+
+check:
+	@tools/deps.sh install test
+	@$(MAKE) --no-print-directory test-bins
+	@tests/run_all.sh
+
+run:
+	@tools/deps.sh install build
+	@$(MAKE) --no-print-directory tempest
+	./tempest
+
+install: tempest
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR)/themes
+	install -m 755 tempest $(DESTDIR)$(PREFIX)/bin/tempest
+	install -m 644 docs/tempest.1 $(DESTDIR)$(MANDIR)/man1/tempest.1
+	install -m 644 models/*.safetensors $(DESTDIR)$(DATADIR)/models/
+	if ls themes/*.ini >/dev/null 2>&1; then install -m 644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/; fi
+
+clean:
+	rm -rf build tempest
+
+.PHONY: all deps check run install clean test-bins
+-include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d)

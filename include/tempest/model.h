@@ -1,0 +1,64 @@
+/* model.h - a recurrent language model loaded from PyTorch-named tensors.
+ *
+ * embedding (or one-hot) -> L stacked LSTM layers -> linear head, with the
+ * equations and gate order (i, f, g, o) of torch.nn.LSTM. A model is
+ * read-only once loaded; everything that changes while generating lives in a
+ * tp_state, so one model can serve many states (lanes, beams, threads).
+ */
+#ifndef TEMPEST_MODEL_H
+#define TEMPEST_MODEL_H
+
+#include <stddef.h>
+
+#include "tempest/error.h"
+#include "tempest/safetensors.h"
+#include "tempest/vocab.h"
+
+#define TP_MAX_LAYERS 16
+
+typedef struct tp_layer {
+    int n_in;      /* input width: embedding, hidden, or 0 for one-hot input */
+    float *w;      /* [4H][n_in + H]: each row is w_ih's row then w_hh's row */
+    float *w_ih_t; /* one-hot layer 0 only: [V][4H], w_ih transposed */
+    float *bias;   /* [4H]: bias_ih + bias_hh */
+} tp_layer;
+
+typedef struct tp_model {
+    int n_vocab;
+    int n_embed; /* 0: one-hot input */
+    int n_hidden;
+    int n_layers;
+    float *embed;  /* [V][E] */
+    tp_layer layers[TP_MAX_LAYERS];
+    float *head_w; /* [V][H] */
+    float *head_b; /* [V] */
+    tp_vocab *vocab;
+    char *description;
+    size_t n_params;
+} tp_model;
+
+typedef struct tp_state {
+    int n_layers, n_hidden;
+    float *h;  /* [L][H] */
+    float *c;  /* [L][H] */
+    float *xh; /* scratch: layer input then h */
+    float *gates;
+} tp_state;
+
+tp_status tp_model_load(tp_model **out, const char *path, tp_error *err);
+tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st,
+                                    tp_error *err);
+void tp_model_free(tp_model *m);
+
+/* A zero state, as PyTorch starts with; NULL when out of memory. */
+tp_state *tp_state_new(const tp_model *m);
+void tp_state_free(tp_state *s);
+void tp_state_reset(tp_state *s);
+/* Copy h and c (both states must belong to the same model). */
+void tp_state_copy(tp_state *dst, const tp_state *src);
+
+/* Feed one token (0 <= token < n_vocab): updates state and, when logits is
+ * not NULL, writes the n_vocab logits for the next token. */
+void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits);
+
+#endif

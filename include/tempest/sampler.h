@@ -1,0 +1,102 @@
+/* sampler.h - logits -> probabilities through an ordered chain of stages.
+ *
+ * Each stage maps (logits, kept set) to (logits, kept set):
+ *   repeat_penalty  CTRL-style: a logit z of a token seen in the last N
+ *                   context tokens becomes z / R if z > 0, else z * R
+ *   temperature     z / T; T = 0 keeps only the argmax (lowest id on ties)
+ *   top_k           keep the k highest logits (ties at the boundary keep
+ *                   the lower id); k <= 0 or k >= V is off
+ *   top_p           keep the smallest highest-probability prefix whose mass
+ *                   reaches p, the crossing token included; p >= 1 is off
+ *   min_p           keep p_i >= min_p * p_max; 0 is off
+ * Probabilities at each stage are the softmax of the current logits over the
+ * kept set, computed max-subtracted in double precision, so any T in
+ * (0, 100] is finite. At least one token always survives. The distribution
+ * after every stage is kept in the tp_dist so a front end can draw it.
+ */
+#ifndef TEMPEST_SAMPLER_H
+#define TEMPEST_SAMPLER_H
+
+#include <stddef.h>
+
+#include "tempest/error.h"
+#include "tempest/rng.h"
+
+typedef enum tp_stage {
+    TP_STAGE_REPEAT,
+    TP_STAGE_TEMPERATURE,
+    TP_STAGE_TOP_K,
+    TP_STAGE_TOP_P,
+    TP_STAGE_MIN_P,
+    TP_N_STAGES
+} tp_stage;
+
+#define TP_TEMPERATURE_MAX 100.0
+#define TP_REPEAT_PENALTY_MAX 100.0
+
+typedef struct tp_sampler_config {
+    double temperature;    /* 0: greedy */
+    int top_k;             /* <= 0: off */
+    double top_p;          /* >= 1: off */
+    double min_p;          /* 0: off */
+    double repeat_penalty; /* 1: off */
+    int repeat_last_n;     /* how many recent context tokens the penalty sees */
+    int n_order;
+    tp_stage order[TP_N_STAGES];
+} tp_sampler_config;
+
+/* T = 0.8, every truncation off, penalty off (1.0 over the last 64 tokens),
+ * order repeat_penalty, temperature, top_k, top_p, min_p. */
+void tp_sampler_defaults(tp_sampler_config *cfg);
+
+/* Check every value is in range; the message names the setting and value. */
+tp_status tp_sampler_validate(const tp_sampler_config *cfg, tp_error *err);
+
+/* Parse "temperature,top_k,top_p,min_p" (any permutation; repeat_penalty may
+ * be placed anywhere and otherwise runs first), or the names "temp-first" and
+ * "trunc-first". Dashes and underscores are interchangeable. */
+tp_status tp_sampler_parse_order(tp_sampler_config *cfg, const char *text, tp_error *err);
+
+/* "temp-first", "trunc-first" or the comma-separated list. */
+void tp_sampler_order_label(const tp_sampler_config *cfg, char *out, size_t cap);
+const char *tp_stage_name(tp_stage s);
+int tp_sampler_is_temperature_first(const tp_sampler_config *cfg);
+
+typedef struct tp_dist {
+    int n;               /* vocabulary size */
+    float *logits;       /* raw logits */
+    double *p_base;      /* plain softmax of the raw logits (T = 1, nothing cut) */
+    double *p;           /* after the whole chain; 0 for cut tokens */
+    unsigned char *kept;
+    signed char *cut_by; /* the tp_stage that removed a token, or -1 */
+    int n_stages;
+    tp_stage stages[TP_N_STAGES];
+    double *stage_p;     /* [n_stages][n]: the distribution after each stage */
+    int n_kept;
+    double entropy_bits; /* of p */
+    /* scratch */
+    double *z;
+    struct tp_ranked *ranked;
+    unsigned char *seen;
+} tp_dist;
+
+tp_status tp_dist_init(tp_dist *d, int n, tp_error *err);
+void tp_dist_free(tp_dist *d);
+
+/* Run the chain on logits[n]; context holds the most recent tokens (for the
+ * repetition penalty), oldest first. */
+void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits,
+                      const int *context, int n_context, tp_dist *d);
+
+/* Draw a token: one uniform number u, then the first id (in id order) whose
+ * cumulative kept probability exceeds u. */
+int tp_sampler_draw(const tp_dist *d, tp_rng *rng);
+
+/* Ids sorted by p_base (by_final = 0) or by p (by_final = 1), descending,
+ * lower id first on ties. order must hold d->n ints. */
+void tp_dist_order(const tp_dist *d, int by_final, int *order);
+
+/* Rank (0 = most likely) of token id by p_base. */
+int tp_dist_rank(const tp_dist *d, int id);
+
+#endif

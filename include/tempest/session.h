@@ -1,0 +1,66 @@
+/* session.h - one generation: prompt, settings, random numbers, history.
+ *
+ * A session owns the model state and the next-token distribution under the
+ * current settings, so a front end can draw the distribution before the
+ * token is drawn, change a setting (the distribution is recomputed at once
+ * from the same logits) and then step. Every step records the token, the
+ * probability it had and the settings in force.
+ */
+#ifndef TEMPEST_SESSION_H
+#define TEMPEST_SESSION_H
+
+#include <stdint.h>
+
+#include "tempest/error.h"
+#include "tempest/model.h"
+#include "tempest/rng.h"
+#include "tempest/sampler.h"
+
+typedef struct tp_step {
+    int token;
+    float p;            /* probability after the chain when it was drawn */
+    float p_base;       /* probability at T = 1 with nothing cut */
+    int rank;           /* 0 = the most likely token at T = 1 */
+    float entropy_bits; /* of the distribution it was drawn from */
+    int n_kept;
+    tp_sampler_config cfg; /* settings in force */
+} tp_step;
+
+typedef struct tp_session {
+    const tp_model *model;
+    tp_sampler_config cfg;
+    uint64_t seed;
+    tp_rng rng;
+    char *prompt;
+    int *tokens; /* prompt tokens then generated ones */
+    int n_tokens, cap_tokens;
+    int n_prompt;
+    tp_state *state;
+    float *logits; /* for the next token */
+    tp_dist dist;  /* the next-token distribution under cfg */
+    tp_step *steps;
+    int n_steps, cap_steps;
+} tp_session;
+
+/* Start a generation. An empty prompt starts the model from its newline token
+ * (or token 0 when it has none), which is not part of the text. */
+tp_status tp_session_new(tp_session **out, const tp_model *model, const char *prompt,
+                         const tp_sampler_config *cfg, uint64_t seed, tp_error *err);
+void tp_session_free(tp_session *s);
+
+/* Start again from a prompt (NULL: the same one) with a seed. On error the
+ * session is unchanged. */
+tp_status tp_session_restart(tp_session *s, const char *prompt, uint64_t seed, tp_error *err);
+
+/* Change settings; the next-token distribution is recomputed at once. On a
+ * bad value nothing changes. */
+tp_status tp_session_set_config(tp_session *s, const tp_sampler_config *cfg, tp_error *err);
+
+/* Draw the next token, record it and advance the model. Returns the token,
+ * or -1 when out of memory (err says so). */
+int tp_session_step(tp_session *s, tp_error *err);
+
+/* Append token (for forced choices and scripted input) as if drawn. */
+tp_status tp_session_push(tp_session *s, int token, tp_error *err);
+
+#endif

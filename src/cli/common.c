@@ -1,0 +1,222 @@
+/* common.c - what every subcommand shares: sampler flags, numbers, the
+ * bundled model's location, error reporting and file reading. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tempest/cli.h"
+
+#ifndef TEMPEST_DATADIR
+#define TEMPEST_DATADIR "/usr/local/share/tempest"
+#endif
+#define BUNDLED_MODEL "models/shakespeare.safetensors"
+
+const char TP_COMMON_HELP[] =
+    "Model and sampling options:\n"
+    "  --model PATH           safetensors model (default: the bundled Shakespeare model)\n"
+    "  --temperature T        0 to 100; 0 is greedy (default 0.8)\n"
+    "  --top-k K              keep the K most likely tokens; 0 is off (default 0)\n"
+    "  --top-p P              keep the smallest set holding mass P; 1 is off (default 1)\n"
+    "  --min-p M              keep tokens with p >= M * p_max; 0 is off (default 0)\n"
+    "  --order LIST           stage order, e.g. temperature,top_k,top_p,min_p (default)\n"
+    "                         or top_k,top_p,min_p,temperature; also temp-first,\n"
+    "                         trunc-first; repeat_penalty may be placed too (default first)\n"
+    "  --repeat-penalty R     CTRL-style penalty on recent tokens; 1 is off (default 1)\n"
+    "  --repeat-last-n N      how many recent tokens it looks at (default 64)\n"
+    "  --seed S               random seed, 0 to 2^64-1 (default 1)\n"
+    "  --help, --version\n";
+
+void tp_cli_common_init(tp_cli_common *c)
+{
+    memset(c, 0, sizeof *c);
+    tp_sampler_defaults(&c->cfg);
+    c->seed = 1;
+}
+
+tp_status tp_parse_double(const char *flag, const char *arg, double lo, double hi,
+                          double *out, tp_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !isfinite(v) || errno == ERANGE)
+        return tp_fail(err, TP_ERR_USAGE, "%s '%.60s' is not a finite number", flag, arg);
+    if (v < lo || v > hi)
+        return tp_fail(err, TP_ERR_USAGE, "%s %.60s is out of range (%g to %g)", flag, arg,
+                       lo, hi);
+    *out = v;
+    return TP_OK;
+}
+
+tp_status tp_parse_long(const char *flag, const char *arg, long lo, long hi, long *out,
+                        tp_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end != '\0' || errno == ERANGE)
+        return tp_fail(err, TP_ERR_USAGE, "%s '%.60s' is not a whole number", flag, arg);
+    if (v < lo || v > hi)
+        return tp_fail(err, TP_ERR_USAGE, "%s %ld is out of range (%ld to %ld)", flag, v, lo,
+                       hi);
+    *out = v;
+    return TP_OK;
+}
+
+static tp_status parse_seed(const char *arg, uint64_t *out, tp_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno == ERANGE)
+        return tp_fail(err, TP_ERR_USAGE, "--seed '%.60s' is not a whole number from 0 to "
+                       "18446744073709551615", arg);
+    *out = (uint64_t)v;
+    return TP_OK;
+}
+
+int tp_cli_common_option(tp_cli_common *c, int opt, const char *arg, tp_error *err)
+{
+    tp_sampler_config *cfg = &c->cfg;
+    long n;
+    tp_status rc = TP_OK;
+    switch (opt) {
+    case TP_OPT_MODEL: c->model_path = arg; break;
+    case TP_OPT_TEMPERATURE:
+        rc = tp_parse_double("--temperature", arg, 0, TP_TEMPERATURE_MAX, &cfg->temperature,
+                             err);
+        break;
+    case TP_OPT_TOP_K:
+        if (!(rc = tp_parse_long("--top-k", arg, 0, INT_MAX, &n, err)))
+            cfg->top_k = (int)n;
+        break;
+    case TP_OPT_TOP_P: rc = tp_parse_double("--top-p", arg, 0, 1, &cfg->top_p, err); break;
+    case TP_OPT_MIN_P: rc = tp_parse_double("--min-p", arg, 0, 1, &cfg->min_p, err); break;
+    case TP_OPT_ORDER:
+        rc = tp_sampler_parse_order(cfg, arg, err);
+        if (rc)
+            tp_error_prefix(err, "--order");
+        break;
+    case TP_OPT_REPEAT_PENALTY:
+        rc = tp_parse_double("--repeat-penalty", arg, 1e-6, TP_REPEAT_PENALTY_MAX,
+                             &cfg->repeat_penalty, err);
+        break;
+    case TP_OPT_REPEAT_LAST_N:
+        if (!(rc = tp_parse_long("--repeat-last-n", arg, 0, INT_MAX, &n, err)))
+            cfg->repeat_last_n = (int)n;
+        break;
+    case TP_OPT_SEED: rc = parse_seed(arg, &c->seed, err); break;
+    default: return 0;
+    }
+    return rc ? -1 : 1;
+}
+
+static int readable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+char *tp_default_model_path(void)
+{
+    const char *env = getenv("TEMPEST_MODEL");
+    if (env && *env)
+        return strdup(env);
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        const char *candidates[] = {"%s/" BUNDLED_MODEL, "%s/../" BUNDLED_MODEL,
+                                    "%s/../share/tempest/" BUNDLED_MODEL};
+        for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+            snprintf(path, sizeof path, candidates[i], exe);
+            if (readable(path))
+                return strdup(path);
+        }
+    }
+    snprintf(path, sizeof path, "%s/%s", TEMPEST_DATADIR, BUNDLED_MODEL);
+    return strdup(path);
+}
+
+tp_status tp_cli_load_model(const tp_cli_common *c, tp_model **out, tp_error *err)
+{
+    if (c->model_path)
+        return tp_model_load(out, c->model_path, err);
+    char *path = tp_default_model_path();
+    if (!path)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory");
+    tp_status rc = tp_model_load(out, path, err);
+    free(path);
+    return rc;
+}
+
+int tp_cli_report(const char *cmd, const tp_error *err)
+{
+    fprintf(stderr, "tempest%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", err->msg);
+    return err->code == TP_ERR_USAGE ? TP_EXIT_USAGE : TP_EXIT_RUNTIME;
+}
+
+int tp_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char msg[TP_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "tempest%s%s: %s (see 'tempest%s%s --help')\n", cmd ? " " : "",
+            cmd ? cmd : "", msg, cmd ? " " : "", cmd ? cmd : "");
+    return TP_EXIT_USAGE;
+}
+
+int tp_cli_bad_option(const char *cmd, int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (optopt && optopt < 256)
+        return tp_cli_usage_error(cmd, "unknown option or missing value: '-%c'", optopt);
+    return tp_cli_usage_error(cmd, "unknown option or missing value: '%s'", arg);
+}
+
+tp_status tp_read_file(const char *path, char **out, size_t *len, tp_error *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return tp_fail(err, TP_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    tp_status rc = buf ? TP_OK : tp_fail(err, TP_ERR_NOMEM, "out of memory reading '%s'", path);
+    while (!rc) {
+        if (n + 1 >= cap) {
+            char *nb = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                rc = tp_fail(err, TP_ERR_NOMEM, "out of memory reading '%s'", path);
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = tp_fail(err, TP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+            break;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return TP_OK;
+}

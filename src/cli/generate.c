@@ -1,0 +1,101 @@
+/* generate.c - `tempest generate`: plain text out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tempest/cli.h"
+#include "tempest/session.h"
+
+static const char HELP[] =
+    "Usage: tempest generate [--prompt TEXT] [--length N] [options]\n"
+    "Print the prompt, then N generated tokens (and a final newline when the text\n"
+    "does not end with one). The same model, prompt, settings and seed always give\n"
+    "the same text.\n\n"
+    "  --prompt TEXT          text to start from (default: empty, which starts the\n"
+    "                         model from a newline)\n"
+    "  --length N             tokens to generate, 0 to 10000000 (default 300)\n\n";
+
+enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_LENGTH };
+
+static void print_token(const tp_vocab *v, int prev, int id, int *ends_nl)
+{
+    const char *tok = tp_vocab_token(v, id);
+    fputs(tp_vocab_separator(v, prev, id), stdout);
+    fputs(tok, stdout);
+    size_t n = strlen(tok);
+    if (n > 0)
+        *ends_nl = tok[n - 1] == '\n';
+}
+
+static int run(const tp_cli_common *c, const char *prompt, long length)
+{
+    tp_error err = {0};
+    tp_model *m = NULL;
+    tp_session *s = NULL;
+    if (tp_cli_load_model(c, &m, &err) ||
+        tp_session_new(&s, m, prompt, &c->cfg, c->seed, &err)) {
+        tp_model_free(m);
+        return tp_cli_report("generate", &err);
+    }
+    fputs(prompt, stdout);
+    int ends_nl = prompt[0] ? prompt[strlen(prompt) - 1] == '\n' : 1;
+    int prev = s->n_tokens ? s->tokens[s->n_tokens - 1] : -1;
+    int status = TP_EXIT_OK;
+    for (long i = 0; i < length; i++) {
+        int tok = tp_session_step(s, &err);
+        if (tok < 0) {
+            status = tp_cli_report("generate", &err);
+            break;
+        }
+        print_token(m->vocab, prev, tok, &ends_nl);
+        prev = tok;
+    }
+    if (!ends_nl)
+        putchar('\n');
+    if (fflush(stdout) != 0 && status == TP_EXIT_OK) {
+        tp_fail(&err, TP_ERR_IO, "cannot write the output");
+        status = tp_cli_report("generate", &err);
+    }
+    tp_session_free(s);
+    tp_model_free(m);
+    return status;
+}
+
+int tp_cmd_generate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        TP_COMMON_LONG_OPTIONS,
+        {"prompt", required_argument, 0, OPT_PROMPT},
+        {"length", required_argument, 0, OPT_LENGTH},
+        {0, 0, 0, 0},
+    };
+    tp_cli_common c;
+    tp_cli_common_init(&c);
+    const char *prompt = "";
+    long length = 300;
+    tp_error err = {0};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = tp_cli_common_option(&c, opt, optarg, &err);
+        if (r < 0)
+            return tp_cli_report("generate", &err);
+        if (r > 0)
+            continue;
+        if (opt == OPT_PROMPT)
+            prompt = optarg;
+        else if (opt == OPT_LENGTH) {
+            if (tp_parse_long("--length", optarg, 0, 10000000, &length, &err))
+                return tp_cli_report("generate", &err);
+        } else if (opt == TP_OPT_HELP) {
+            printf("%s%s", HELP, TP_COMMON_HELP);
+            return TP_EXIT_OK;
+        } else if (opt == TP_OPT_VERSION) {
+            printf("tempest %s\n", TEMPEST_VERSION);
+            return TP_EXIT_OK;
+        } else
+            return tp_cli_bad_option("generate", argc, argv);
+    }
+    if (optind < argc)
+        return tp_cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+    return run(&c, prompt, length);
+}

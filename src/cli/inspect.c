@@ -1,0 +1,111 @@
+/* inspect.c - `tempest inspect`: what a model file holds. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tempest/cli.h"
+
+static const char HELP[] =
+    "Usage: tempest inspect [MODEL] [--json]\n"
+    "Describe a model: architecture, parameter count, tokenizer, vocabulary and\n"
+    "description. MODEL defaults to the bundled model (--model PATH also works).\n\n"
+    "  --json                 print {\"path\",\"architecture\",\"layers\",\"embed\",\n"
+    "                         \"hidden\",\"vocab_size\",\"tokenizer\",\"parameters\",\n"
+    "                         \"description\",\"vocab\"}\n"
+    "  --help, --version\n";
+
+enum { OPT_JSON = TP_OPT_FIRST_OWN };
+
+static int print_json(const tp_model *m, const char *path)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *vocab = cJSON_CreateArray();
+    if (!o || !vocab)
+        return 0;
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddStringToObject(o, "architecture", "lstm");
+    cJSON_AddNumberToObject(o, "layers", m->n_layers);
+    cJSON_AddNumberToObject(o, "embed", m->n_embed);
+    cJSON_AddNumberToObject(o, "hidden", m->n_hidden);
+    cJSON_AddNumberToObject(o, "vocab_size", m->n_vocab);
+    cJSON_AddStringToObject(o, "tokenizer", tp_tokenizer_name(tp_vocab_kind(m->vocab)));
+    cJSON_AddNumberToObject(o, "parameters", (double)m->n_params);
+    cJSON_AddStringToObject(o, "description", m->description);
+    for (int i = 0; i < m->n_vocab; i++)
+        cJSON_AddItemToArray(vocab, cJSON_CreateString(tp_vocab_token(m->vocab, i)));
+    cJSON_AddItemToObject(o, "vocab", vocab);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return 0;
+    puts(s);
+    free(s);
+    return 1;
+}
+
+static void print_text(const tp_model *m, const char *path)
+{
+    printf("model        %s\n", path);
+    printf("architecture LSTM, %d layer%s, %s %d, hidden %d\n", m->n_layers,
+           m->n_layers == 1 ? "" : "s", m->n_embed ? "embedding" : "one-hot input",
+           m->n_embed ? m->n_embed : m->n_vocab, m->n_hidden);
+    printf("parameters   %zu (%.2f MB as F32)\n", m->n_params, m->n_params * 4.0 / 1e6);
+    printf("tokenizer    %s, %d tokens\n", tp_tokenizer_name(tp_vocab_kind(m->vocab)),
+           m->n_vocab);
+    printf("description  %s\n", m->description[0] ? m->description : "(none)");
+    printf("vocabulary  ");
+    for (int i = 0; i < m->n_vocab && i < 200; i++) {
+        char shown[64];
+        tp_vocab_escape(tp_vocab_token(m->vocab, i), 0, shown, sizeof shown);
+        printf(" %s", shown);
+    }
+    printf("%s\n", m->n_vocab > 200 ? " ..." : "");
+}
+
+int tp_cmd_inspect(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        TP_COMMON_LONG_OPTIONS,
+        {"json", no_argument, 0, OPT_JSON},
+        {0, 0, 0, 0},
+    };
+    tp_cli_common c;
+    tp_cli_common_init(&c);
+    int json = 0, opt;
+    tp_error err = {0};
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = tp_cli_common_option(&c, opt, optarg, &err);
+        if (r < 0)
+            return tp_cli_report("inspect", &err);
+        if (r > 0)
+            continue;
+        if (opt == OPT_JSON)
+            json = 1;
+        else if (opt == TP_OPT_HELP) {
+            fputs(HELP, stdout);
+            return TP_EXIT_OK;
+        } else if (opt == TP_OPT_VERSION) {
+            printf("tempest %s\n", TEMPEST_VERSION);
+            return TP_EXIT_OK;
+        } else
+            return tp_cli_bad_option("inspect", argc, argv);
+    }
+    if (optind < argc)
+        c.model_path = argv[optind++];
+    if (optind < argc)
+        return tp_cli_usage_error("inspect", "unexpected argument '%s'", argv[optind]);
+    char *path = c.model_path ? NULL : tp_default_model_path();
+    tp_model *m = NULL;
+    if (tp_model_load(&m, c.model_path ? c.model_path : path, &err)) {
+        free(path);
+        return tp_cli_report("inspect", &err);
+    }
+    int ok = 1;
+    if (json)
+        ok = print_json(m, c.model_path ? c.model_path : path);
+    else
+        print_text(m, c.model_path ? c.model_path : path);
+    free(path);
+    tp_model_free(m);
+    return ok ? TP_EXIT_OK : TP_EXIT_RUNTIME;
+}

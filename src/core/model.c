@@ -1,0 +1,407 @@
+/* model.c - build an LSTM language model from a safetensors file.
+ *
+ * Tensors are found by their PyTorch state_dict names after any prefix
+ * ("model.", "module.", ...): the module name is the next-to-last dotted
+ * component and the parameter name the last. Every tensor must have a role,
+ * so a file built for another architecture is refused rather than run.
+ */
+#include "tempest/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tempest/kernels.h"
+
+enum role { ROLE_EMBED, ROLE_HEAD_W, ROLE_HEAD_B, ROLE_W_IH, ROLE_W_HH, ROLE_B_IH,
+            ROLE_B_HH, N_ROLES };
+
+/* The tensors found for each role; recurrent roles are per layer. */
+struct found {
+    const tp_tensor *embed, *head_w, *head_b;
+    const tp_tensor *rec[TP_MAX_LAYERS][4];
+    int n_layers;
+};
+
+/* Split "a.b.module.param" into module and param (pointers into name). */
+static int split_name(const char *name, char *module, size_t cap, const char **param)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return 0;
+    const char *start = dot;
+    while (start > name && start[-1] != '.')
+        start--;
+    size_t len = (size_t)(dot - start);
+    if (len == 0 || len >= cap)
+        return 0;
+    memcpy(module, start, len);
+    module[len] = '\0';
+    *param = dot + 1;
+    return 1;
+}
+
+static tp_status place(const tp_tensor **slot, const tp_tensor *t, tp_error *err)
+{
+    if (*slot)
+        return tp_fail(err, TP_ERR_FORMAT, "tensors '%s' and '%s' play the same part",
+                       (*slot)->name, t->name);
+    *slot = t;
+    return TP_OK;
+}
+
+static tp_status classify_recurrent(struct found *f, const tp_tensor *t, const char *param,
+                                    tp_error *err)
+{
+    static const char *const kinds[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l",
+                                         "bias_hh_l"};
+    if (strstr(param, "_reverse"))
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': a bidirectional LSTM cannot "
+                       "generate text left to right", t->name);
+    if (strncmp(param, "weight_hr_l", 11) == 0)
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': LSTM projections (proj_size) "
+                       "are not supported", t->name);
+    for (int k = 0; k < 4; k++) {
+        size_t kl = strlen(kinds[k]);
+        if (strncmp(param, kinds[k], kl) != 0)
+            continue;
+        char *end;
+        long layer = strtol(param + kl, &end, 10);
+        if (*end || end == param + kl || layer < 0 || layer >= TP_MAX_LAYERS)
+            return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': layer number must be 0 to %d",
+                           t->name, TP_MAX_LAYERS - 1);
+        if (layer + 1 > f->n_layers)
+            f->n_layers = (int)layer + 1;
+        return place(&f->rec[layer][k], t, err);
+    }
+    return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is not an LSTM parameter", t->name);
+}
+
+static tp_status classify(struct found *f, const tp_tensor *t, tp_error *err)
+{
+    char module[64];
+    const char *param;
+    if (!split_name(t->name, module, sizeof module, &param))
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is not part of an embedding/LSTM/"
+                       "head language model", t->name);
+    if ((!strcmp(module, "embed") || !strcmp(module, "encoder")) && !strcmp(param, "weight"))
+        return place(&f->embed, t, err);
+    if (!strcmp(module, "head") || !strcmp(module, "decoder")) {
+        if (!strcmp(param, "weight"))
+            return place(&f->head_w, t, err);
+        if (!strcmp(param, "bias"))
+            return place(&f->head_b, t, err);
+    }
+    if (!strcmp(module, "lstm") || !strcmp(module, "rnn"))
+        return classify_recurrent(f, t, param, err);
+    if (!strcmp(module, "gru"))
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': GRU models are not supported yet",
+                       t->name);
+    return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is not part of an embedding/LSTM/head "
+                   "language model", t->name);
+}
+
+static tp_status expect_shape(const tp_tensor *t, int ndim, int64_t d0, int64_t d1,
+                              tp_error *err)
+{
+    int ok = t->ndim == ndim && t->shape[0] == d0 && (ndim == 1 || t->shape[1] == d1);
+    if (ok)
+        return TP_OK;
+    char want[64], got[96] = "";
+    if (ndim == 1)
+        snprintf(want, sizeof want, "[%lld]", (long long)d0);
+    else
+        snprintf(want, sizeof want, "[%lld, %lld]", (long long)d0, (long long)d1);
+    for (int i = 0; i < t->ndim && strlen(got) < 70; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? ", " : "",
+                 (long long)t->shape[i]);
+    return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' has shape [%s], expected %s", t->name,
+                   got, want);
+}
+
+/* Work out V, E and H from the head and the first layer, and check that all
+ * the pieces are present. */
+static tp_status infer_sizes(tp_model *m, const struct found *f, tp_error *err)
+{
+    if (!f->head_w)
+        return tp_fail(err, TP_ERR_FORMAT, "no output layer: expected 'head.weight' or "
+                       "'decoder.weight'");
+    if (f->n_layers == 0)
+        return tp_fail(err, TP_ERR_FORMAT, "no recurrent layer: expected "
+                       "'lstm.weight_ih_l0' and friends");
+    for (int l = 0; l < f->n_layers; l++) {
+        if (!f->rec[l][0] || !f->rec[l][1])
+            return tp_fail(err, TP_ERR_FORMAT, "layer %d lacks weight_ih_l%d or "
+                           "weight_hh_l%d", l, l, l);
+        if (!f->rec[l][2] != !f->rec[l][3])
+            return tp_fail(err, TP_ERR_FORMAT, "layer %d has only one of bias_ih_l%d and "
+                           "bias_hh_l%d", l, l, l);
+    }
+    if (f->head_w->ndim != 2 || f->head_w->shape[0] < 1 || f->head_w->shape[1] < 1 ||
+        f->head_w->shape[0] > TP_VOCAB_MAX_SIZE || f->head_w->shape[1] > 65536)
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' must be [vocab, hidden] with vocab "
+                       "<= %d and hidden <= 65536", f->head_w->name, TP_VOCAB_MAX_SIZE);
+    m->n_vocab = (int)f->head_w->shape[0];
+    m->n_hidden = (int)f->head_w->shape[1];
+    m->n_layers = f->n_layers;
+    if (f->embed) {
+        if (f->embed->ndim != 2 || f->embed->shape[1] < 1 || f->embed->shape[1] > 65536)
+            return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' must be [vocab, embed] with "
+                           "embed <= 65536", f->embed->name);
+        m->n_embed = (int)f->embed->shape[1];
+    }
+    return TP_OK;
+}
+
+static tp_status check_shapes(const tp_model *m, const struct found *f, tp_error *err)
+{
+    int V = m->n_vocab, H = m->n_hidden;
+    tp_status rc = TP_OK;
+    if (f->embed)
+        rc = expect_shape(f->embed, 2, V, m->n_embed, err);
+    if (!rc && f->head_b)
+        rc = expect_shape(f->head_b, 1, V, 0, err);
+    for (int l = 0; l < m->n_layers && !rc; l++) {
+        int in = l > 0 ? H : (m->n_embed ? m->n_embed : V);
+        rc = expect_shape(f->rec[l][0], 2, 4 * (int64_t)H, in, err);
+        if (!rc)
+            rc = expect_shape(f->rec[l][1], 2, 4 * (int64_t)H, H, err);
+        for (int k = 2; k < 4 && !rc; k++)
+            if (f->rec[l][k])
+                rc = expect_shape(f->rec[l][k], 1, 4 * (int64_t)H, 0, err);
+    }
+    return rc;
+}
+
+static float *alloc_floats(size_t n, tp_error *err)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    if (!p)
+        tp_fail(err, TP_ERR_NOMEM, "out of memory for %zu weights", n);
+    return p;
+}
+
+/* Read a tensor into a fresh buffer. */
+static float *read_tensor(const tp_tensor *t, tp_error *err)
+{
+    float *p = alloc_floats(t->count, err);
+    if (p && tp_tensor_to_f32(t, p, err) != TP_OK) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static tp_status load_layer(tp_model *m, int l, const struct found *f, tp_error *err)
+{
+    tp_layer *ly = &m->layers[l];
+    int H = m->n_hidden, G = 4 * H;
+    int one_hot = l == 0 && m->n_embed == 0;
+    ly->n_in = one_hot ? 0 : (l == 0 ? m->n_embed : H);
+    float *w_ih = read_tensor(f->rec[l][0], err);
+    float *w_hh = w_ih ? read_tensor(f->rec[l][1], err) : NULL;
+    ly->w = alloc_floats((size_t)G * (size_t)(ly->n_in + H), err);
+    ly->bias = alloc_floats((size_t)G, err);
+    if (one_hot)
+        ly->w_ih_t = alloc_floats((size_t)G * (size_t)m->n_vocab, err);
+    tp_status rc = (!w_ih || !w_hh || !ly->w || !ly->bias || (one_hot && !ly->w_ih_t))
+                       ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
+    int cols = ly->n_in + H;
+    for (int r = 0; r < G && !rc; r++) {
+        if (!one_hot)
+            memcpy(ly->w + (size_t)r * cols, w_ih + (size_t)r * ly->n_in,
+                   (size_t)ly->n_in * sizeof(float));
+        memcpy(ly->w + (size_t)r * cols + ly->n_in, w_hh + (size_t)r * H,
+               (size_t)H * sizeof(float));
+        for (int v = 0; one_hot && v < m->n_vocab; v++)
+            ly->w_ih_t[(size_t)v * G + r] = w_ih[(size_t)r * m->n_vocab + v];
+    }
+    for (int k = 2; k < 4 && !rc && f->rec[l][k]; k++) {
+        float *b = read_tensor(f->rec[l][k], err);
+        if (!b)
+            rc = err ? err->code : TP_ERR_NOMEM;
+        else
+            tp_vec_add(ly->bias, b, G);
+        free(b);
+    }
+    free(w_ih);
+    free(w_hh);
+    return rc;
+}
+
+static size_t count_params(const tp_safetensors *st)
+{
+    size_t n = 0;
+    for (int i = 0; i < st->n_tensors; i++)
+        n += st->tensors[i].count;
+    return n;
+}
+
+static tp_status load_vocab(tp_model *m, const tp_safetensors *st, tp_error *err)
+{
+    const char *tok_name = tp_st_meta(st, "tokenizer");
+    const char *vocab_json = tp_st_meta(st, "vocab");
+    tp_tokenizer kind = TP_TOK_CHAR;
+    if (!vocab_json)
+        return tp_fail(err, TP_ERR_FORMAT, "no vocabulary: __metadata__ needs \"vocab\", a "
+                       "JSON list of the tokens in id order");
+    tp_status rc = tok_name ? tp_tokenizer_parse(tok_name, &kind, err) : TP_OK;
+    if (!rc)
+        rc = tp_vocab_from_json(&m->vocab, kind, vocab_json, strlen(vocab_json), err);
+    if (!rc && tp_vocab_size(m->vocab) != m->n_vocab)
+        rc = tp_fail(err, TP_ERR_FORMAT, "the vocabulary has %d tokens but the head has %d "
+                     "rows", tp_vocab_size(m->vocab), m->n_vocab);
+    const char *desc = tp_st_meta(st, "description");
+    if (!rc && !(m->description = strdup(desc ? desc : "")))
+        rc = tp_fail(err, TP_ERR_NOMEM, "out of memory for the description");
+    return rc;
+}
+
+static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
+{
+    if (f->embed && !(m->embed = read_tensor(f->embed, err)))
+        return err ? err->code : TP_ERR_NOMEM;
+    if (!(m->head_w = read_tensor(f->head_w, err)))
+        return err ? err->code : TP_ERR_NOMEM;
+    if (f->head_b)
+        m->head_b = read_tensor(f->head_b, err);
+    else
+        m->head_b = alloc_floats((size_t)m->n_vocab, err);
+    if (!m->head_b)
+        return err ? err->code : TP_ERR_NOMEM;
+    for (int l = 0; l < m->n_layers; l++) {
+        tp_status rc = load_layer(m, l, f, err);
+        if (rc)
+            return rc;
+    }
+    return TP_OK;
+}
+
+tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st, tp_error *err)
+{
+    *out = NULL;
+    struct found f;
+    memset(&f, 0, sizeof f);
+    tp_status rc = TP_OK;
+    for (int i = 0; i < st->n_tensors && !rc; i++)
+        rc = classify(&f, &st->tensors[i], err);
+    tp_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return rc ? rc : tp_fail(err, TP_ERR_NOMEM, "out of memory for the model");
+    if (!rc)
+        rc = infer_sizes(m, &f, err);
+    if (!rc)
+        rc = check_shapes(m, &f, err);
+    if (!rc)
+        rc = load_vocab(m, st, err);
+    if (!rc)
+        rc = load_weights(m, &f, err);
+    if (rc) {
+        tp_model_free(m);
+        return rc;
+    }
+    m->n_params = count_params(st);
+    *out = m;
+    return TP_OK;
+}
+
+tp_status tp_model_load(tp_model **out, const char *path, tp_error *err)
+{
+    tp_safetensors st;
+    *out = NULL;
+    tp_status rc = tp_st_open(&st, path, err);
+    if (rc)
+        return rc;
+    rc = tp_model_from_safetensors(out, &st, err);
+    if (rc)
+        tp_error_prefix(err, "%s", path);
+    /* Weights were copied out, so the mapping can go: a file replaced or
+     * truncated on disk later cannot reach us. */
+    tp_st_close(&st);
+    return rc;
+}
+
+void tp_model_free(tp_model *m)
+{
+    if (!m)
+        return;
+    free(m->embed);
+    for (int l = 0; l < TP_MAX_LAYERS; l++) {
+        free(m->layers[l].w);
+        free(m->layers[l].w_ih_t);
+        free(m->layers[l].bias);
+    }
+    free(m->head_w);
+    free(m->head_b);
+    tp_vocab_free(m->vocab);
+    free(m->description);
+    free(m);
+}
+
+tp_state *tp_state_new(const tp_model *m)
+{
+    tp_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    size_t LH = (size_t)m->n_layers * (size_t)m->n_hidden;
+    int widest = m->n_embed > m->n_hidden ? m->n_embed : m->n_hidden;
+    s->n_layers = m->n_layers;
+    s->n_hidden = m->n_hidden;
+    s->h = calloc(LH, sizeof *s->h);
+    s->c = calloc(LH, sizeof *s->c);
+    s->xh = calloc((size_t)widest + (size_t)m->n_hidden, sizeof *s->xh);
+    s->gates = calloc(4 * (size_t)m->n_hidden, sizeof *s->gates);
+    if (!s->h || !s->c || !s->xh || !s->gates) {
+        tp_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void tp_state_free(tp_state *s)
+{
+    if (!s)
+        return;
+    free(s->h);
+    free(s->c);
+    free(s->xh);
+    free(s->gates);
+    free(s);
+}
+
+void tp_state_reset(tp_state *s)
+{
+    size_t LH = (size_t)s->n_layers * (size_t)s->n_hidden;
+    memset(s->h, 0, LH * sizeof *s->h);
+    memset(s->c, 0, LH * sizeof *s->c);
+}
+
+void tp_state_copy(tp_state *dst, const tp_state *src)
+{
+    size_t LH = (size_t)src->n_layers * (size_t)src->n_hidden;
+    memcpy(dst->h, src->h, LH * sizeof *dst->h);
+    memcpy(dst->c, src->c, LH * sizeof *dst->c);
+}
+
+void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits)
+{
+    int H = m->n_hidden;
+    for (int l = 0; l < m->n_layers; l++) {
+        const tp_layer *ly = &m->layers[l];
+        float *h = s->h + (size_t)l * H, *c = s->c + (size_t)l * H;
+        /* xh = [layer input ; h_prev] so one pass over the fused rows
+         * computes W_ih x + W_hh h. */
+        if (l == 0 && ly->n_in > 0)
+            memcpy(s->xh, m->embed + (size_t)token * m->n_embed, (size_t)ly->n_in * 4);
+        else if (l > 0)
+            memcpy(s->xh, s->h + (size_t)(l - 1) * H, (size_t)H * sizeof(float));
+        memcpy(s->xh + ly->n_in, h, (size_t)H * sizeof(float));
+        tp_matvec(s->gates, ly->w, ly->bias, s->xh, 4 * H, ly->n_in + H);
+        if (ly->w_ih_t)
+            tp_vec_add(s->gates, ly->w_ih_t + (size_t)token * 4 * H, 4 * H);
+        tp_lstm_cell(s->gates, h, c, H);
+    }
+    if (logits)
+        tp_matvec(logits, m->head_w, m->head_b, s->h + (size_t)(m->n_layers - 1) * H,
+                  m->n_vocab, H);
+}

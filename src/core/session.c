@@ -1,0 +1,161 @@
+/* session.c - a generation over a model (see session.h). */
+#include "tempest/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int start_token(const tp_model *m)
+{
+    int nl = tp_vocab_find(m->vocab, "\n", 1);
+    return nl >= 0 ? nl : 0;
+}
+
+static tp_status reserve_tokens(tp_session *s, int need, tp_error *err)
+{
+    if (need <= s->cap_tokens)
+        return TP_OK;
+    int cap = s->cap_tokens ? s->cap_tokens : 256;
+    while (cap < need)
+        cap *= 2;
+    int *t = realloc(s->tokens, (size_t)cap * sizeof *t);
+    if (!t)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for %d tokens", need);
+    s->tokens = t;
+    s->cap_tokens = cap;
+    return TP_OK;
+}
+
+static void refresh_dist(tp_session *s)
+{
+    tp_sampler_apply(&s->cfg, s->logits, s->tokens, s->n_tokens, &s->dist);
+}
+
+/* Reset the model and feed the prompt ids, leaving logits for what follows. */
+static void feed_prompt(tp_session *s, const int *ids, int n)
+{
+    tp_state_reset(s->state);
+    if (n == 0)
+        tp_model_step(s->model, s->state, start_token(s->model), s->logits);
+    for (int i = 0; i < n; i++)
+        tp_model_step(s->model, s->state, ids[i], i == n - 1 ? s->logits : NULL);
+    memcpy(s->tokens, ids, (size_t)n * sizeof *ids);
+    s->n_tokens = s->n_prompt = n;
+    s->n_steps = 0;
+    refresh_dist(s);
+}
+
+tp_status tp_session_restart(tp_session *s, const char *prompt, uint64_t seed, tp_error *err)
+{
+    const char *text = prompt ? prompt : s->prompt;
+    int *ids = NULL, n = 0;
+    tp_status rc = tp_vocab_encode(s->model->vocab, text, &ids, &n, err);
+    if (rc)
+        return rc;
+    char *copy = strdup(text);
+    if (!copy || (rc = reserve_tokens(s, n + 1, err))) {
+        free(copy);
+        free(ids);
+        return rc ? rc : tp_fail(err, TP_ERR_NOMEM, "out of memory for the prompt");
+    }
+    free(s->prompt);
+    s->prompt = copy;
+    s->seed = seed;
+    tp_rng_seed(&s->rng, seed);
+    feed_prompt(s, ids, n);
+    free(ids);
+    return TP_OK;
+}
+
+tp_status tp_session_new(tp_session **out, const tp_model *model, const char *prompt,
+                         const tp_sampler_config *cfg, uint64_t seed, tp_error *err)
+{
+    *out = NULL;
+    tp_status rc = tp_sampler_validate(cfg, err);
+    if (rc)
+        return rc;
+    tp_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for a session");
+    s->model = model;
+    s->cfg = *cfg;
+    s->state = tp_state_new(model);
+    s->logits = calloc((size_t)model->n_vocab, sizeof *s->logits);
+    s->prompt = strdup("");
+    if (!s->state || !s->logits || !s->prompt)
+        rc = tp_fail(err, TP_ERR_NOMEM, "out of memory for a session");
+    if (!rc)
+        rc = tp_dist_init(&s->dist, model->n_vocab, err);
+    if (!rc)
+        rc = tp_session_restart(s, prompt ? prompt : "", seed, err);
+    if (rc) {
+        tp_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return TP_OK;
+}
+
+void tp_session_free(tp_session *s)
+{
+    if (!s)
+        return;
+    tp_state_free(s->state);
+    tp_dist_free(&s->dist);
+    free(s->logits);
+    free(s->prompt);
+    free(s->tokens);
+    free(s->steps);
+    free(s);
+}
+
+tp_status tp_session_set_config(tp_session *s, const tp_sampler_config *cfg, tp_error *err)
+{
+    tp_status rc = tp_sampler_validate(cfg, err);
+    if (rc)
+        return rc;
+    s->cfg = *cfg;
+    refresh_dist(s);
+    return TP_OK;
+}
+
+static tp_status record(tp_session *s, int token, tp_error *err)
+{
+    if (s->n_steps == s->cap_steps) {
+        int cap = s->cap_steps ? s->cap_steps * 2 : 256;
+        tp_step *st = realloc(s->steps, (size_t)cap * sizeof *st);
+        if (!st)
+            return tp_fail(err, TP_ERR_NOMEM, "out of memory for the history");
+        s->steps = st;
+        s->cap_steps = cap;
+    }
+    tp_status rc = reserve_tokens(s, s->n_tokens + 1, err);
+    if (rc)
+        return rc;
+    const tp_dist *d = &s->dist;
+    s->steps[s->n_steps++] = (tp_step){
+        .token = token, .p = (float)d->p[token], .p_base = (float)d->p_base[token],
+        .rank = tp_dist_rank(d, token), .entropy_bits = (float)d->entropy_bits,
+        .n_kept = d->n_kept, .cfg = s->cfg,
+    };
+    s->tokens[s->n_tokens++] = token;
+    return TP_OK;
+}
+
+tp_status tp_session_push(tp_session *s, int token, tp_error *err)
+{
+    if (token < 0 || token >= s->model->n_vocab)
+        return tp_fail(err, TP_ERR_USAGE, "token id %d is outside the vocabulary (0 to %d)",
+                       token, s->model->n_vocab - 1);
+    tp_status rc = record(s, token, err);
+    if (rc)
+        return rc;
+    tp_model_step(s->model, s->state, token, s->logits);
+    refresh_dist(s);
+    return TP_OK;
+}
+
+int tp_session_step(tp_session *s, tp_error *err)
+{
+    int token = tp_sampler_draw(&s->dist, &s->rng);
+    return tp_session_push(s, token, err) == TP_OK ? token : -1;
+}
