@@ -48,9 +48,12 @@ tempest: $(CORE_OBJ) $(APP_OBJ) | deps
 build/libtempest.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
+# The hot loops want the vectoriser at full strength.
+build/src/core/kernels.o: KERNEL_OPT = -O3
+
 build/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(KERNEL_OPT) -MMD -MP -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_SRC) build/libtempest.a
 	@mkdir -p $(dir $@)

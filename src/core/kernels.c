@@ -8,7 +8,16 @@
 
 #include <math.h>
 
-static float dot(const float *a, const float *b, int n)
+/* The matrix-vector product dominates a step. Build one portable version
+ * and one for x86-64-v3 (AVX2 + FMA); the loader picks the best the CPU has
+ * at run time, so the binary needs no -march flag to be fast or correct. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TP_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TP_MULTIVERSION
+#endif
+
+static inline float dot(const float *a, const float *b, int n)
 {
     float acc[8] = {0};
     int i = 0;
@@ -21,6 +30,7 @@ static float dot(const float *a, const float *b, int n)
     return s;
 }
 
+TP_MULTIVERSION
 void tp_matvec(float *y, const float *W, const float *b, const float *x, int rows, int cols)
 {
     for (int r = 0; r < rows; r++)
