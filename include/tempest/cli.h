@@ -53,6 +53,18 @@ void tp_cli_common_init(tp_cli_common *c);
  * (err filled). */
 int tp_cli_common_option(tp_cli_common *c, int opt, const char *arg, tp_error *err);
 
+/* A command's own options: return TP_OK, or an error (err filled). */
+typedef tp_status (*tp_cli_option_fn)(void *ctx, int opt, const char *arg, tp_error *err);
+
+/* The option loop every command shares: common options into c, --help
+ * (prints help, then the common options' help when common_help is set),
+ * --version, unknown options, and the command's own options through own.
+ * Returns -1 when the command should go on (optind at the first operand),
+ * else the exit status to return now. */
+int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *opts,
+                 const char *help, int common_help, tp_cli_common *c, tp_cli_option_fn own,
+                 void *ctx);
+
 /* Number parsing for flags: the whole string must be a finite number in
  * [lo, hi]; the message names the flag and the value. */
 tp_status tp_parse_double(const char *flag, const char *arg, double lo, double hi,

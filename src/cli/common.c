@@ -36,6 +36,9 @@ void tp_cli_common_init(tp_cli_common *c)
     memset(c, 0, sizeof *c);
     tp_sampler_defaults(&c->cfg);
     c->seed = 1;
+    /* Every command reports a bad option itself (tp_cli_bad_option), in one
+     * line; getopt's own message would make it two. */
+    opterr = 0;
 }
 
 tp_status tp_parse_double(const char *flag, const char *arg, double lo, double hi,
@@ -114,6 +117,35 @@ int tp_cli_common_option(tp_cli_common *c, int opt, const char *arg, tp_error *e
     default: return 0;
     }
     return rc ? -1 : 1;
+}
+
+int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *opts,
+                 const char *help, int common_help, tp_cli_common *c, tp_cli_option_fn own,
+                 void *ctx)
+{
+    tp_error err = {0};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = tp_cli_common_option(c, opt, optarg, &err);
+        if (r < 0)
+            return tp_cli_report(cmd, &err);
+        if (r > 0)
+            continue;
+        if (opt == TP_OPT_HELP) {
+            printf("%s%s", help, common_help ? TP_COMMON_HELP : "");
+            return TP_EXIT_OK;
+        }
+        if (opt == TP_OPT_VERSION) {
+            printf("tempest %s\n", TEMPEST_VERSION);
+            return TP_EXIT_OK;
+        }
+        if (opt < TP_OPT_FIRST_OWN || !own)
+            return tp_cli_bad_option(cmd, argc, argv);
+        if (own(ctx, opt, optarg, &err))
+            return tp_cli_report(cmd, &err);
+    }
+    return -1;
 }
 
 static int readable(const char *path)

@@ -85,6 +85,24 @@ static int run(const tp_cli_common *c, const char *path, const char *dump_path, 
     return status;
 }
 
+struct eval_args {
+    const char *path, *dump;
+    int json;
+};
+
+static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    struct eval_args *a = ctx;
+    (void)err;
+    if (opt == OPT_TEXT)
+        a->path = arg;
+    else if (opt == OPT_DUMP)
+        a->dump = arg;
+    else
+        a->json = 1;
+    return TP_OK;
+}
+
 int tp_cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -96,27 +114,13 @@ int tp_cmd_eval(int argc, char **argv)
     };
     tp_cli_common c;
     tp_cli_common_init(&c);
-    const char *path = NULL, *dump = NULL;
-    int json = 0, opt;
-    tp_error err = {0};
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int r = tp_cli_common_option(&c, opt, optarg, &err);
-        if (r < 0)
-            return tp_cli_report("eval", &err);
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_TEXT: path = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case OPT_DUMP: dump = optarg; break;
-        case TP_OPT_HELP: fputs(HELP, stdout); return TP_EXIT_OK;
-        case TP_OPT_VERSION: printf("tempest %s\n", TEMPEST_VERSION); return TP_EXIT_OK;
-        default: return tp_cli_bad_option("eval", argc, argv);
-        }
-    }
+    struct eval_args a = {0};
+    int st = tp_cli_parse("eval", argc, argv, opts, HELP, 0, &c, own_option, &a);
+    if (st >= 0)
+        return st;
     if (optind < argc)
         return tp_cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
-    if (!path)
+    if (!a.path)
         return tp_cli_usage_error("eval", "--text FILE is required");
-    return run(&c, path, dump, json);
+    return run(&c, a.path, a.dump, a.json);
 }

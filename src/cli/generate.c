@@ -61,6 +61,21 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
     return status;
 }
 
+struct generate_args {
+    const char *prompt;
+    long length;
+};
+
+static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    struct generate_args *a = ctx;
+    if (opt == OPT_PROMPT) {
+        a->prompt = arg;
+        return TP_OK;
+    }
+    return tp_parse_long("--length", arg, 0, 10000000, &a->length, err);
+}
+
 int tp_cmd_generate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -71,31 +86,11 @@ int tp_cmd_generate(int argc, char **argv)
     };
     tp_cli_common c;
     tp_cli_common_init(&c);
-    const char *prompt = "";
-    long length = 300;
-    tp_error err = {0};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int r = tp_cli_common_option(&c, opt, optarg, &err);
-        if (r < 0)
-            return tp_cli_report("generate", &err);
-        if (r > 0)
-            continue;
-        if (opt == OPT_PROMPT)
-            prompt = optarg;
-        else if (opt == OPT_LENGTH) {
-            if (tp_parse_long("--length", optarg, 0, 10000000, &length, &err))
-                return tp_cli_report("generate", &err);
-        } else if (opt == TP_OPT_HELP) {
-            printf("%s%s", HELP, TP_COMMON_HELP);
-            return TP_EXIT_OK;
-        } else if (opt == TP_OPT_VERSION) {
-            printf("tempest %s\n", TEMPEST_VERSION);
-            return TP_EXIT_OK;
-        } else
-            return tp_cli_bad_option("generate", argc, argv);
-    }
+    struct generate_args a = {.prompt = "", .length = 300};
+    int st = tp_cli_parse("generate", argc, argv, opts, HELP, 1, &c, own_option, &a);
+    if (st >= 0)
+        return st;
     if (optind < argc)
         return tp_cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
-    return run(&c, prompt, length);
+    return run(&c, a.prompt, a.length);
 }

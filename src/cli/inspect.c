@@ -62,6 +62,30 @@ static void print_text(const tp_model *m, const char *path)
     printf("%s\n", m->n_vocab > 200 ? " ..." : "");
 }
 
+static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    (void)opt;
+    (void)arg;
+    (void)err;
+    *(int *)ctx = 1; /* --json, the only option of its own */
+    return TP_OK;
+}
+
+static int describe(const char *path, int json)
+{
+    tp_error err = {0};
+    tp_model *m = NULL;
+    if (tp_model_load(&m, path, &err))
+        return tp_cli_report("inspect", &err);
+    int ok = 1;
+    if (json)
+        ok = print_json(m, path);
+    else
+        print_text(m, path);
+    tp_model_free(m);
+    return ok ? TP_EXIT_OK : TP_EXIT_RUNTIME;
+}
+
 int tp_cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -71,41 +95,22 @@ int tp_cmd_inspect(int argc, char **argv)
     };
     tp_cli_common c;
     tp_cli_common_init(&c);
-    int json = 0, opt;
-    tp_error err = {0};
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int r = tp_cli_common_option(&c, opt, optarg, &err);
-        if (r < 0)
-            return tp_cli_report("inspect", &err);
-        if (r > 0)
-            continue;
-        if (opt == OPT_JSON)
-            json = 1;
-        else if (opt == TP_OPT_HELP) {
-            fputs(HELP, stdout);
-            return TP_EXIT_OK;
-        } else if (opt == TP_OPT_VERSION) {
-            printf("tempest %s\n", TEMPEST_VERSION);
-            return TP_EXIT_OK;
-        } else
-            return tp_cli_bad_option("inspect", argc, argv);
-    }
+    int json = 0;
+    int st = tp_cli_parse("inspect", argc, argv, opts, HELP, 0, &c, own_option, &json);
+    if (st >= 0)
+        return st;
     if (optind < argc)
         c.model_path = argv[optind++];
     if (optind < argc)
         return tp_cli_usage_error("inspect", "unexpected argument '%s'", argv[optind]);
-    char *path = c.model_path ? NULL : tp_default_model_path();
-    tp_model *m = NULL;
-    if (tp_model_load(&m, c.model_path ? c.model_path : path, &err)) {
-        free(path);
-        return tp_cli_report("inspect", &err);
+    if (c.model_path)
+        return describe(c.model_path, json);
+    char *path = tp_default_model_path();
+    if (!path) {
+        fputs("tempest inspect: out of memory\n", stderr);
+        return TP_EXIT_RUNTIME;
     }
-    int ok = 1;
-    if (json)
-        ok = print_json(m, c.model_path ? c.model_path : path);
-    else
-        print_text(m, c.model_path ? c.model_path : path);
+    st = describe(path, json);
     free(path);
-    tp_model_free(m);
-    return ok ? TP_EXIT_OK : TP_EXIT_RUNTIME;
+    return st;
 }

@@ -269,6 +269,18 @@ static int run_context(const struct probs_args *a)
     return status;
 }
 
+static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    struct probs_args *a = ctx;
+    switch (opt) {
+    case OPT_CONTEXT: a->context = arg; break;
+    case OPT_LOGITS: a->logits_path = arg; break;
+    case OPT_JSON: a->json = 1; break;
+    default: return tp_parse_long("--top", arg, 1, MAX_LOGITS, &a->top, err);
+    }
+    return TP_OK;
+}
+
 int tp_cmd_probs(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -281,27 +293,9 @@ int tp_cmd_probs(int argc, char **argv)
     };
     struct probs_args a = {.top = -1};
     tp_cli_common_init(&a.c);
-    tp_error err = {0};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int r = tp_cli_common_option(&a.c, opt, optarg, &err);
-        if (r < 0)
-            return tp_cli_report("probs", &err);
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_CONTEXT: a.context = optarg; break;
-        case OPT_LOGITS: a.logits_path = optarg; break;
-        case OPT_JSON: a.json = 1; break;
-        case OPT_TOP:
-            if (tp_parse_long("--top", optarg, 1, MAX_LOGITS, &a.top, &err))
-                return tp_cli_report("probs", &err);
-            break;
-        case TP_OPT_HELP: printf("%s%s", HELP, TP_COMMON_HELP); return TP_EXIT_OK;
-        case TP_OPT_VERSION: printf("tempest %s\n", TEMPEST_VERSION); return TP_EXIT_OK;
-        default: return tp_cli_bad_option("probs", argc, argv);
-        }
-    }
+    int st = tp_cli_parse("probs", argc, argv, opts, HELP, 1, &a.c, own_option, &a);
+    if (st >= 0)
+        return st;
     if (optind < argc)
         return tp_cli_usage_error("probs", "unexpected argument '%s'", argv[optind]);
     if (!a.context == !a.logits_path)
