@@ -26,7 +26,7 @@ struct command {
 
 static const struct command COMMANDS[] = {
     {"generate", tp_cmd_generate}, {"probs", tp_cmd_probs}, {"eval", tp_cmd_eval},
-    {"inspect", tp_cmd_inspect},   {"repl", tp_repl_main},
+    {"inspect", tp_cmd_inspect},   {"sweep", tp_cmd_sweep},        {"repl", tp_repl_main},
 };
 
 int main(int argc, char **argv)

@@ -25,6 +25,7 @@ scan() {
         need_pc readline libreadline-dev
         need_pc libcjson libcjson-dev
         need_pc inih libinih-dev
+        need_pc cairo libcairo2-dev
     fi
     if [ "$set_" = test ]; then
         command -v pkg-config >/dev/null 2>&1 && need_pc criterion libcriterion-dev

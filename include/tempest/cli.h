@@ -92,5 +92,15 @@ int tp_cmd_generate(int argc, char **argv);
 int tp_cmd_probs(int argc, char **argv);
 int tp_cmd_eval(int argc, char **argv);
 int tp_cmd_inspect(int argc, char **argv);
+int tp_cmd_sweep(int argc, char **argv);
+
+/* Forward declaration: sweep.h has the definition. */
+struct tp_sweep_spec;
+struct tp_sweep_cell;
+/* A sweep's cells and summary rows, written atomically. */
+int tp_sweep_write_csv(const char *path, const struct tp_sweep_spec *spec,
+                       const struct tp_sweep_cell *cells, tp_error *err);
+int tp_sweep_write_json(const char *path, const struct tp_sweep_spec *spec,
+                        const struct tp_sweep_cell *cells, const char *prompt, tp_error *err);
 
 #endif

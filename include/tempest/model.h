@@ -57,6 +57,16 @@ void tp_state_reset(tp_state *s);
 /* Copy h and c (both states must belong to the same model). */
 void tp_state_copy(tp_state *dst, const tp_state *src);
 
+/* The token a model starts from when there is no prompt: its newline token,
+ * or token 0 when it has none. */
+int tp_model_start_token(const tp_model *m);
+
+/* Reset s, feed the start token and then ids[0..n), leaving the logits for
+ * what follows in logits. The start token matters: a model trained on a
+ * stream of text has rarely seen a zero state, so "ROMEO:" read from zero
+ * is a stranger to it, while after a newline it is the start of a speech. */
+void tp_model_prime(const tp_model *m, tp_state *s, const int *ids, int n, float *logits);
+
 /* Feed one token (0 <= token < n_vocab): updates state and, when logits is
  * not NULL, writes the n_vocab logits for the next token. */
 void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits);

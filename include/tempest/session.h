@@ -42,8 +42,8 @@ typedef struct tp_session {
     int n_steps, cap_steps;
 } tp_session;
 
-/* Start a generation. An empty prompt starts the model from its newline token
- * (or token 0 when it has none), which is not part of the text. */
+/* Start a generation. The model first reads its start token (newline, or
+ * token 0 when it has none; not part of the text), then the prompt. */
 tp_status tp_session_new(tp_session **out, const tp_model *model, const char *prompt,
                          const tp_sampler_config *cfg, uint64_t seed, tp_error *err);
 void tp_session_free(tp_session *s);

@@ -47,6 +47,10 @@ tp_status tp_vocab_encode(const tp_vocab *v, const char *text, int **ids, int *n
  * turning ids back into text: "" for char models, a space or "" for words. */
 const char *tp_vocab_separator(const tp_vocab *v, int prev, int id);
 
+/* The text of ids[0..n) as it follows token prev (-1 at the start):
+ * separators included. Returns a malloc'd string, or NULL when out of memory. */
+char *tp_vocab_join(const tp_vocab *v, int prev, const int *ids, int n);
+
 /* Write a visible form of tok into out (always NUL-terminated when cap > 0):
  * space as "␣", newline "⏎", tab "⇥", other control bytes and invalid UTF-8
  * as \xNN. With ascii set, the three symbols become "_", "\n" and "\t".

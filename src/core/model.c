@@ -405,3 +405,17 @@ void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits)
         tp_matvec(logits, m->head_w, m->head_b, s->h + (size_t)(m->n_layers - 1) * H,
                   m->n_vocab, H);
 }
+
+int tp_model_start_token(const tp_model *m)
+{
+    int nl = tp_vocab_find(m->vocab, "\n", 1);
+    return nl >= 0 ? nl : 0;
+}
+
+void tp_model_prime(const tp_model *m, tp_state *s, const int *ids, int n, float *logits)
+{
+    tp_state_reset(s);
+    tp_model_step(m, s, tp_model_start_token(m), n == 0 ? logits : NULL);
+    for (int i = 0; i < n; i++)
+        tp_model_step(m, s, ids[i], i == n - 1 ? logits : NULL);
+}

@@ -4,12 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int start_token(const tp_model *m)
-{
-    int nl = tp_vocab_find(m->vocab, "\n", 1);
-    return nl >= 0 ? nl : 0;
-}
-
 static tp_status reserve_tokens(tp_session *s, int need, tp_error *err)
 {
     if (need <= s->cap_tokens)
@@ -33,11 +27,7 @@ static void refresh_dist(tp_session *s)
 /* Reset the model and feed the prompt ids, leaving logits for what follows. */
 static void feed_prompt(tp_session *s, const int *ids, int n)
 {
-    tp_state_reset(s->state);
-    if (n == 0)
-        tp_model_step(s->model, s->state, start_token(s->model), s->logits);
-    for (int i = 0; i < n; i++)
-        tp_model_step(s->model, s->state, ids[i], i == n - 1 ? s->logits : NULL);
+    tp_model_prime(s->model, s->state, ids, n, s->logits);
     memcpy(s->tokens, ids, (size_t)n * sizeof *ids);
     s->n_tokens = s->n_prompt = n;
     s->n_steps = 0;

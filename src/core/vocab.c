@@ -395,3 +395,22 @@ size_t tp_vocab_escape(const char *tok, int ascii, char *out, size_t cap)
     out[w] = '\0';
     return w;
 }
+
+char *tp_vocab_join(const tp_vocab *v, int prev, const int *ids, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += v->lens[ids[i]] + 1; /* a separator is at most one space */
+    char *out = malloc(len), *w = out;
+    if (!out)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        const char *sep = tp_vocab_separator(v, i ? ids[i - 1] : prev, ids[i]);
+        size_t sl = strlen(sep);
+        memcpy(w, sep, sl);
+        memcpy(w + sl, v->tokens[ids[i]], v->lens[ids[i]]);
+        w += sl + v->lens[ids[i]];
+    }
+    *w = '\0';
+    return out;
+}

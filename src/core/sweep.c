@@ -1,0 +1,164 @@
+/* sweep.c - run sweep cells on a few threads (see sweep.h). */
+#include "tempest/sweep.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const tp_metric_info METRICS[TP_N_METRICS] = {
+    [TP_M_ENTROPY] = {"entropy_bits", "H bits"},
+    [TP_M_SELF_PPL] = {"self_perplexity", "self-ppl"},
+    [TP_M_DISTINCT1_W] = {"distinct1_words", "d1 w"},
+    [TP_M_DISTINCT2_W] = {"distinct2_words", "d2 w"},
+    [TP_M_DISTINCT3_W] = {"distinct3_words", "d3 w"},
+    [TP_M_DISTINCT1_C] = {"distinct1_chars", "d1 c"},
+    [TP_M_DISTINCT2_C] = {"distinct2_chars", "d2 c"},
+    [TP_M_DISTINCT3_C] = {"distinct3_chars", "d3 c"},
+    [TP_M_REPETITION] = {"repetition", "rep4"},
+    [TP_M_NOVELTY] = {"novelty", "novel4"},
+    [TP_M_VALIDITY] = {"word_validity", "valid"},
+};
+
+const tp_metric_info *tp_metric_get(tp_metric m)
+{
+    return &METRICS[m];
+}
+
+int tp_sweep_n_cells(const tp_sweep_spec *spec)
+{
+    return spec->n_strategies * spec->n_temperatures * spec->n_seeds;
+}
+
+static tp_status run_cell(const tp_sweep_spec *spec, tp_sweep_cell *cell, int keep_text,
+                          tp_error *err)
+{
+    const tp_strategy *st = &spec->strategies[cell->strategy];
+    tp_sampler_config cfg;
+    tp_strategy_config(st, spec->temperatures[cell->temperature], &spec->base, &cfg);
+    tp_generation g;
+    tp_status rc = tp_decode(spec->model, spec->prompt, spec->n_prompt, &cfg, st->beam,
+                             st->sampled_beam, cell->seed, spec->length, &g, err);
+    if (rc)
+        return rc;
+    int prev = spec->n_prompt ? spec->prompt[spec->n_prompt - 1] : -1;
+    char *text = tp_vocab_join(spec->model->vocab, prev, g.tokens, g.n);
+    free(g.tokens);
+    if (!text)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for a sample");
+    tp_text_stats ts;
+    rc = tp_text_stats_compute(text, spec->reference, &ts, err);
+    if (!rc) {
+        double *m = cell->metric;
+        m[TP_M_ENTROPY] = g.entropy_bits;
+        m[TP_M_SELF_PPL] = exp(g.self_nll);
+        for (int n = 0; n < 3; n++) {
+            m[TP_M_DISTINCT1_W + n] = ts.distinct_words[n];
+            m[TP_M_DISTINCT1_C + n] = ts.distinct_chars[n];
+        }
+        m[TP_M_REPETITION] = ts.repetition;
+        m[TP_M_NOVELTY] = ts.novelty;
+        m[TP_M_VALIDITY] = ts.word_validity;
+    }
+    if (keep_text && !rc)
+        cell->text = text;
+    else
+        free(text);
+    return rc;
+}
+
+struct pool {
+    const tp_sweep_spec *spec;
+    tp_sweep_cell *cells;
+    int n, next, done, keep_text;
+    tp_status rc;
+    tp_error err;
+    tp_sweep_progress_fn progress;
+    void *ctx;
+    pthread_mutex_t lock;
+};
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        int i = p->rc ? p->n : p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n)
+            return NULL;
+        tp_error err = {0};
+        tp_status rc = run_cell(p->spec, &p->cells[i], p->keep_text, &err);
+        pthread_mutex_lock(&p->lock);
+        if (rc && !p->rc) {
+            p->rc = rc;
+            p->err = err;
+        }
+        p->done++;
+        if (p->progress && !rc)
+            p->progress(p->ctx, p->done, p->n);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+static void lay_out_cells(const tp_sweep_spec *spec, tp_sweep_cell *cells)
+{
+    int i = 0;
+    for (int s = 0; s < spec->n_strategies; s++)
+        for (int t = 0; t < spec->n_temperatures; t++)
+            for (int k = 0; k < spec->n_seeds; k++, i++) {
+                memset(&cells[i], 0, sizeof cells[i]);
+                cells[i].strategy = s;
+                cells[i].temperature = t;
+                cells[i].seed = spec->seed0 + (uint64_t)k;
+            }
+}
+
+tp_status tp_sweep_run(const tp_sweep_spec *spec, tp_sweep_cell *cells, int keep_text,
+                       tp_sweep_progress_fn progress, void *ctx, tp_error *err)
+{
+    struct pool p = {.spec = spec, .cells = cells, .n = tp_sweep_n_cells(spec),
+                     .keep_text = keep_text, .progress = progress, .ctx = ctx};
+    lay_out_cells(spec, cells);
+    pthread_mutex_init(&p.lock, NULL);
+    int jobs = spec->jobs < 1 ? 1 : spec->jobs > 64 ? 64 : spec->jobs;
+    pthread_t threads[64];
+    int started = 0;
+    /* The calling thread works too; extra threads only when asked. */
+    while (started < jobs - 1 && pthread_create(&threads[started], NULL, worker, &p) == 0)
+        started++;
+    worker(&p);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&p.lock);
+    if (p.rc) {
+        if (err)
+            *err = p.err;
+        tp_sweep_cells_free(cells, p.n);
+    }
+    return p.rc;
+}
+
+void tp_sweep_cells_free(tp_sweep_cell *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(cells[i].text);
+        cells[i].text = NULL;
+    }
+}
+
+void tp_sweep_summary(const tp_sweep_spec *spec, const tp_sweep_cell *cells, int strategy,
+                      int temperature, double mean[TP_N_METRICS], double sd[TP_N_METRICS])
+{
+    int k = spec->n_seeds;
+    const tp_sweep_cell *c = cells + ((size_t)strategy * spec->n_temperatures + temperature) * k;
+    for (int m = 0; m < TP_N_METRICS; m++) {
+        double sum = 0.0, sq = 0.0;
+        for (int i = 0; i < k; i++)
+            sum += c[i].metric[m];
+        mean[m] = sum / k;
+        for (int i = 0; i < k; i++)
+            sq += (c[i].metric[m] - mean[m]) * (c[i].metric[m] - mean[m]);
+        sd[m] = k > 1 ? sqrt(sq / (k - 1)) : 0.0;
+    }
+}

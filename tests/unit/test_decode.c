@@ -1,0 +1,219 @@
+/* test_decode.c - strategies, greedy, beam and sampled beam on a tiny
+ * hand-made model whose best sequence is known, and sweep determinism. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "helpers.h"
+#include "tempest/decode.h"
+#include "tempest/session.h"
+#include "tempest/sweep.h"
+
+/* A Markov chain as an LSTM. Input is one-hot, H = V; the gates are
+ * saturated so that h = tanh(1) * onehot(token), and the head maps that
+ * back to a row of log-probabilities L[token]. Tokens: \n A B C D E.
+ *   after \n: B .6, C .4      after B: A, D, E 1/3 each
+ *   after C: D 1              after A, D, E: \n 1
+ * Greedy takes B (then A): probability .6 * 1/3 = .2. Two beams find
+ * C then D: .4 * 1 = .4, the best two-token sequence. */
+#define V 6
+#define NEG -30.0
+
+static tp_model *markov_model(void)
+{
+    double L[V][V];
+    for (int i = 0; i < V; i++)
+        for (int j = 0; j < V; j++)
+            L[i][j] = NEG;
+    L[0][2] = log(0.6), L[0][3] = log(0.4);
+    L[2][1] = L[2][4] = L[2][5] = log(1.0 / 3);
+    L[3][4] = 0.0;
+    L[1][0] = L[4][0] = L[5][0] = 0.0;
+    float w_ih[4 * V * V] = {0}, w_hh[4 * V * V] = {0}, head[V * V], bias[V] = {0};
+    for (int j = 0; j < V; j++)
+        for (int v = 0; v < V; v++) {
+            w_ih[(0 * V + j) * V + v] = 20.0f;           /* input gate open */
+            w_ih[(1 * V + j) * V + v] = -20.0f;          /* forget gate shut */
+            w_ih[(2 * V + j) * V + v] = j == v ? 10.f : 0; /* cell: the token */
+            w_ih[(3 * V + j) * V + v] = 20.0f;           /* output gate open */
+        }
+    /* h_j = sigmoid(20) * tanh(sigmoid(20) * tanh(10)) for j = token. */
+    double s20 = 1.0 / (1.0 + exp(-20.0)), hval = s20 * tanh(s20 * tanh(10.0));
+    for (int v = 0; v < V; v++)
+        for (int j = 0; j < V; j++)
+            head[v * V + j] = (float)(L[j][v] / hval);
+    th_file f = {0};
+    th_file_add(&f, "lstm.weight_ih_l0", 2, 4 * V, V, w_ih);
+    th_file_add(&f, "lstm.weight_hh_l0", 2, 4 * V, V, w_hh);
+    th_file_add(&f, "head.weight", 2, V, V, head);
+    th_file_add(&f, "head.bias", 1, V, 0, bias);
+    f.has_meta = 1;
+    th_set(&f.tokenizer, "char");
+    th_set(&f.vocab, "[\"\\n\", \"A\", \"B\", \"C\", \"D\", \"E\"]");
+    tp_model *m = NULL;
+    tp_error err = {0};
+    cr_assert_eq(th_file_model(&f, &m, &err), TP_OK, "%s", err.msg);
+    th_file_free(&f);
+    return m;
+}
+
+static tp_sampler_config at_temperature(double T)
+{
+    tp_sampler_config cfg;
+    tp_sampler_defaults(&cfg);
+    cfg.temperature = T;
+    return cfg;
+}
+
+static tp_generation decode(const tp_model *m, double T, int beam, int sampled, uint64_t seed,
+                            int length)
+{
+    tp_sampler_config cfg = at_temperature(T);
+    tp_generation g;
+    tp_error err = {0};
+    cr_assert_eq(tp_decode(m, NULL, 0, &cfg, beam, sampled, seed, length, &g, &err), TP_OK,
+                 "%s", err.msg);
+    return g;
+}
+
+Test(decode, greedy_takes_the_locally_best_path)
+{
+    tp_model *m = markov_model();
+    tp_generation g = decode(m, 0.0, 0, 0, 1, 2);
+    cr_assert_eq(g.tokens[0], 2); /* B */
+    cr_assert_eq(g.tokens[1], 1); /* A: lowest id of the three-way tie */
+    free(g.tokens);
+    tp_model_free(m);
+}
+
+Test(decode, beam_of_two_finds_the_best_sequence)
+{
+    tp_model *m = markov_model();
+    tp_generation g = decode(m, 1.0, 2, 0, 1, 2);
+    cr_assert_eq(g.tokens[0], 3); /* C */
+    cr_assert_eq(g.tokens[1], 4); /* D */
+    /* length-normalised: the mean log probability per token */
+    cr_assert_float_eq(g.score, (log(0.4) + 0.0) / 2, 1e-4);
+    free(g.tokens);
+    g = decode(m, 1.0, 1, 0, 1, 2); /* a beam of one is greedy */
+    cr_assert_eq(g.tokens[0], 2);
+    free(g.tokens);
+    tp_model_free(m);
+}
+
+Test(decode, sampled_beam_is_seeded)
+{
+    tp_model *m = markov_model();
+    tp_generation a = decode(m, 1.0, 3, 1, 42, 12), b = decode(m, 1.0, 3, 1, 42, 12);
+    cr_assert_arr_eq(a.tokens, b.tokens, 12 * sizeof(int));
+    free(a.tokens);
+    free(b.tokens);
+    tp_model_free(m);
+}
+
+Test(decode, sampling_matches_the_session)
+{
+    /* Sweeps and `generate` must tell the same story for the same seed. */
+    tp_model *m = markov_model();
+    tp_generation g = decode(m, 1.0, 0, 0, 7, 30);
+    tp_sampler_config cfg = at_temperature(1.0);
+    tp_session *s = NULL;
+    cr_assert_eq(tp_session_new(&s, m, "", &cfg, 7, NULL), TP_OK);
+    for (int i = 0; i < 30; i++)
+        cr_assert_eq(tp_session_step(s, NULL), g.tokens[i], "step %d", i);
+    tp_session_free(s);
+    free(g.tokens);
+    tp_model_free(m);
+}
+
+Test(decode, entropy_and_self_nll_are_means_over_steps)
+{
+    tp_model *m = markov_model();
+    tp_generation g = decode(m, 1.0, 2, 0, 1, 2);
+    /* C then D: entropies H(.6,.4) and 0; -ln p at T = 1: -ln .4 and 0 */
+    double h1 = -(0.6 * log2(0.6) + 0.4 * log2(0.4));
+    cr_assert_float_eq(g.entropy_bits, h1 / 2, 1e-3);
+    cr_assert_float_eq(g.self_nll, -log(0.4) / 2, 1e-4);
+    free(g.tokens);
+    tp_model_free(m);
+}
+
+Test(strategy, parses_the_sweep_syntax)
+{
+    tp_strategy s;
+    cr_assert_eq(tp_strategy_parse("top_p=0.95+beam=3", &s, NULL), TP_OK);
+    cr_assert_eq(s.beam, 3);
+    cr_assert(s.has_top_p && s.top_p == 0.95 && s.sampled_beam);
+    cr_assert_eq(tp_strategy_parse("beam=3", &s, NULL), TP_OK);
+    cr_assert(s.beam == 3 && !s.sampled_beam);
+    cr_assert_eq(tp_strategy_parse("greedy", &s, NULL), TP_OK);
+    cr_assert(s.greedy);
+    cr_assert_eq(tp_strategy_parse("top_k=40", &s, NULL), TP_OK);
+    cr_assert(s.has_top_k && s.top_k == 40 && !s.beam);
+    tp_error err = {0};
+    cr_assert_eq(tp_strategy_parse("bogus", &s, &err), TP_ERR_USAGE);
+    cr_assert(strstr(err.msg, "bogus"));
+    cr_assert_eq(tp_strategy_parse("beam=0", &s, NULL), TP_ERR_USAGE);
+    cr_assert_eq(tp_strategy_parse("top_p=1.5", &s, NULL), TP_ERR_USAGE);
+    cr_assert_eq(tp_strategy_parse("top_k=4x", &s, NULL), TP_ERR_USAGE);
+}
+
+Test(strategy, config_overrides_only_what_it_names)
+{
+    tp_strategy s;
+    tp_sampler_config base = at_temperature(1.0), out;
+    base.min_p = 0.05;
+    cr_assert_eq(tp_strategy_parse("top_k=40", &s, NULL), TP_OK);
+    tp_strategy_config(&s, 0.7, &base, &out);
+    cr_assert(out.temperature == 0.7 && out.top_k == 40 && out.min_p == 0.05);
+    cr_assert_eq(tp_strategy_parse("greedy", &s, NULL), TP_OK);
+    tp_strategy_config(&s, 0.7, &base, &out);
+    cr_assert(out.temperature == 0.0);
+}
+
+static void run_sweep(const tp_model *m, int jobs, tp_sweep_cell *cells, int n)
+{
+    static const double temps[] = {0.5, 1.0, 1.5};
+    tp_strategy st[2];
+    cr_assert_eq(tp_strategy_parse("sample", &st[0], NULL), TP_OK);
+    cr_assert_eq(tp_strategy_parse("beam=2", &st[1], NULL), TP_OK);
+    tp_sweep_spec spec = {.model = m, .temperatures = temps, .n_temperatures = 3,
+                          .strategies = st, .n_strategies = 2, .n_seeds = 4, .seed0 = 9,
+                          .length = 40, .jobs = jobs, .base = at_temperature(1.0)};
+    cr_assert_eq(tp_sweep_n_cells(&spec), n);
+    cr_assert_eq(tp_sweep_run(&spec, cells, 0, NULL, NULL, NULL), TP_OK);
+}
+
+Test(sweep, same_numbers_on_one_or_two_threads)
+{
+    tp_model *m = markov_model();
+    tp_sweep_cell a[24], b[24];
+    run_sweep(m, 1, a, 24);
+    run_sweep(m, 2, b, 24);
+    for (int i = 0; i < 24; i++) {
+        cr_assert_eq(a[i].seed, b[i].seed);
+        for (int k = 0; k < TP_N_METRICS; k++)
+            cr_assert(a[i].metric[k] == b[i].metric[k] ||
+                      (isnan(a[i].metric[k]) && isnan(b[i].metric[k])), "cell %d metric %d", i, k);
+    }
+    cr_assert_eq(a[5].strategy, 0);
+    cr_assert_eq(a[5].temperature, 1);
+    cr_assert_eq(a[5].seed, 10u);
+    tp_model_free(m);
+}
+
+Test(sweep, summary_is_mean_and_sample_sd)
+{
+    tp_strategy st;
+    cr_assert_eq(tp_strategy_parse("sample", &st, NULL), TP_OK);
+    double temps[] = {1.0};
+    tp_sweep_spec spec = {.temperatures = temps, .n_temperatures = 1, .strategies = &st,
+                          .n_strategies = 1, .n_seeds = 3};
+    tp_sweep_cell cells[3] = {0};
+    cells[0].metric[TP_M_ENTROPY] = 1.0;
+    cells[1].metric[TP_M_ENTROPY] = 2.0;
+    cells[2].metric[TP_M_ENTROPY] = 3.0;
+    double mean[TP_N_METRICS], sd[TP_N_METRICS];
+    tp_sweep_summary(&spec, cells, 0, 0, mean, sd);
+    cr_assert_float_eq(mean[TP_M_ENTROPY], 2.0, 1e-12);
+    cr_assert_float_eq(sd[TP_M_ENTROPY], 1.0, 1e-12);
+}
