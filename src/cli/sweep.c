@@ -28,7 +28,7 @@ static const char HELP[] =
     "  --prompt P             text every sample starts from (default: empty)\n"
     "  --reference FILE       corpus for novelty and word validity\n"
     "  --csv F, --json F      one row per cell and seed, plus summary rows\n"
-    "  --plot F               charts to F.svg or F.png\n"
+    "  --plot F               charts to F.svg or F.png (may be given up to 4 times)\n"
     "  --jobs N               threads, 1 to 64 (default: the number of CPUs)\n"
     "  --progress             draw the progress bar even when stderr is not a terminal\n\n"
     "Metrics: entropy_bits (mean entropy of the distributions drawn from),\n"
@@ -49,8 +49,9 @@ struct sweep_args {
     tp_strategy strategies[MAX_STRATEGIES];
     int n_strategies;
     long seeds, length, jobs;
-    const char *prompt, *reference, *csv, *json, *plot;
-    int progress;
+    const char *prompt, *reference, *csv, *json;
+    const char *plots[4];
+    int n_plots, progress;
 };
 
 static tp_status parse_temps(struct sweep_args *a, const char *text, tp_error *err)
@@ -103,7 +104,11 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
     case OPT_REFERENCE: a->reference = arg; break;
     case OPT_CSV: a->csv = arg; break;
     case OPT_JSON: a->json = arg; break;
-    case OPT_PLOT: a->plot = arg; break;
+    case OPT_PLOT:
+        if (a->n_plots == 4)
+            return tp_fail(err, TP_ERR_USAGE, "--plot: at most 4 files");
+        a->plots[a->n_plots++] = arg;
+        break;
     default: a->progress = 1; break;
     }
     return TP_OK;
@@ -204,9 +209,11 @@ static int report(const struct sweep_args *a, const tp_sweep_spec *spec,
         tp_chart_print(stdout, &charts[c], 56, 10);
     }
     if ((a->csv && tp_sweep_write_csv(a->csv, spec, cells, &err)) ||
-        (a->json && tp_sweep_write_json(a->json, spec, cells, a->prompt, &err)) ||
-        (a->plot && tp_chart_write(a->plot, charts, n, &err)))
+        (a->json && tp_sweep_write_json(a->json, spec, cells, a->prompt, &err)))
         return tp_cli_report("sweep", &err);
+    for (int i = 0; i < a->n_plots; i++)
+        if (tp_chart_write(a->plots[i], charts, n, &err))
+            return tp_cli_report("sweep", &err);
     return TP_EXIT_OK;
 }
 
