@@ -65,9 +65,13 @@ static tp_status classify_recurrent(struct found *f, const tp_tensor *t, const c
         size_t kl = strlen(kinds[k]);
         if (strncmp(param, kinds[k], kl) != 0)
             continue;
+        const char *digits = param + kl;
         char *end;
-        long layer = strtol(param + kl, &end, 10);
-        if (*end || end == param + kl || layer < 0 || layer >= TP_MAX_LAYERS)
+        long layer = strtol(digits, &end, 10);
+        /* Plain decimal only: "l+1", "l 1" and "l01" are not PyTorch names. */
+        int canonical = digits[0] >= '0' && digits[0] <= '9' &&
+                        !(digits[0] == '0' && digits[1] != '\0');
+        if (!canonical || *end || layer >= TP_MAX_LAYERS)
             return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': layer number must be 0 to %d",
                            t->name, TP_MAX_LAYERS - 1);
         if (layer + 1 > f->n_layers)
@@ -129,6 +133,13 @@ static tp_status infer_sizes(tp_model *m, const struct found *f, tp_error *err)
     if (f->n_layers == 0)
         return tp_fail(err, TP_ERR_FORMAT, "no recurrent layer: expected "
                        "'lstm.weight_ih_l0' and friends");
+    const tp_tensor *hh0 = f->rec[0][1];
+    if (hh0 && hh0->ndim == 2 && hh0->shape[0] == 3 * hh0->shape[1])
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' has 3 x hidden rows: a GRU, which "
+                       "is not supported (LSTM only)", hh0->name);
+    if (hh0 && hh0->ndim == 2 && hh0->shape[0] == hh0->shape[1])
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is square: a vanilla RNN, which is "
+                       "not supported (LSTM only)", hh0->name);
     for (int l = 0; l < f->n_layers; l++) {
         if (!f->rec[l][0] || !f->rec[l][1])
             return tp_fail(err, TP_ERR_FORMAT, "layer %d lacks weight_ih_l%d or "
