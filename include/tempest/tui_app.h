@@ -1,0 +1,59 @@
+/* tui_app.h - the playground's state, shared by its components. */
+#ifndef TEMPEST_TUI_APP_H
+#define TEMPEST_TUI_APP_H
+
+#include <stdint.h>
+
+#include "tempest/knobs.h"
+#include "tempest/session.h"
+#include "tempest/tui_layout.h"
+#include "tempest/tui_theme.h"
+#include "tempest/view.h"
+
+#define TP_DEFAULT_SPEED 20.0
+
+typedef enum tp_color_mode { TP_COLOR_BY_PROB, TP_COLOR_BY_RANK, TP_COLOR_PLAIN } tp_color_mode;
+typedef enum tp_cmdline_mode { TP_CMDLINE_CLOSED, TP_CMDLINE_COMMAND, TP_CMDLINE_PROMPT } tp_cmdline_mode;
+
+typedef struct tp_app {
+    tp_model *model;
+    char *model_path;
+    tp_session *session;
+    tp_dist drawn_dist;  /* the distribution the newest token was drawn from */
+    int show_drawn;      /* histogram shows drawn_dist (else the live one) */
+    int drawn_id;
+    tp_hist_view hist;
+    tp_theme theme;
+    int attrs[TP_N_ROLES];
+    int use_color, ascii;
+    double speed;        /* tokens per second; 0 = full speed */
+    double last_speed;   /* to come back from full speed */
+    int paused;
+    double saved_temperature; /* for the greedy toggle */
+    tp_color_mode color_mode;
+    tp_cmdline_mode cmdline;
+    int show_help;
+    int quit;
+    char message[256];
+    int message_is_error;
+    char last_change[128];
+    double rate;         /* measured tokens per second */
+    uint64_t seed_counter;
+    tp_layout layout;
+    int dirty;
+} tp_app;
+
+/* Show a message (or an error) in the message line. */
+void tp_app_message(tp_app *a, int is_error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Apply a new sampler config now; on a bad value the message says why. */
+int tp_app_set_config(tp_app *a, const tp_sampler_config *cfg);
+/* Restart from prompt (NULL: the same) with seed. */
+int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed);
+/* Draw one token, keeping the distribution it came from for the histogram. */
+int tp_app_step(tp_app *a);
+int tp_app_load_model(tp_app *a, const char *path);
+int tp_app_set_theme(tp_app *a, const char *name);
+int tp_app_save(tp_app *a, const char *path);
+
+#endif

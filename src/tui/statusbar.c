@@ -1,0 +1,92 @@
+/* statusbar.c - the title, the message line and the status bar: settings as
+ * name=value so people and scripts find them, plus an entropy sparkline. */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tempest/tui_cmdline.h"
+#include "tempest/tui_panes.h"
+
+#define SPARK_MAX 32
+
+static void fill_line(tp_rect r, int attr)
+{
+    attron(attr);
+    mvhline(r.y, r.x, ' ', r.w);
+    attroff(attr);
+}
+
+static void format_rate(const tp_app *a, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.0f tok/s", a->paused ? 0.0 : a->rate);
+}
+
+static void entropy_sparkline(const tp_app *a, int n, char *out, size_t cap)
+{
+    const tp_session *s = a->session;
+    float vals[SPARK_MAX];
+    int count = s->n_steps < n ? s->n_steps : n;
+    for (int i = 0; i < count; i++)
+        vals[i] = s->steps[s->n_steps - count + i].entropy_bits;
+    tp_sparkline(vals, count, n, log2((double)a->model->n_vocab), a->ascii, out, cap);
+}
+
+void tp_statusbar_draw(tp_app *a, tp_rect r)
+{
+    char knobs[160], rate[32], line[512], spark[SPARK_MAX * 4 + 1];
+    tp_knobs_format(&a->session->cfg, knobs, sizeof knobs);
+    format_rate(a, rate, sizeof rate);
+    const char *state = a->paused ? (a->ascii ? "||" : "⏸") : (a->ascii ? ">" : "▶");
+    snprintf(line, sizeof line, "%s  seed=%llu  step=%d  %s  %s", knobs,
+             (unsigned long long)a->session->seed, a->session->n_steps, rate, state);
+    fill_line(r, a->attrs[TP_ROLE_STATUS]);
+    int used = tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_STATUS]);
+    int room = r.w - used - 2;
+    if (room >= 8) {
+        entropy_sparkline(a, room < SPARK_MAX ? room : SPARK_MAX, spark, sizeof spark);
+        tp_put_clipped(r.y, r.x + used + 2, spark, room, a->attrs[TP_ROLE_SPARK]);
+    }
+}
+
+void tp_message_draw(tp_app *a, tp_rect r)
+{
+    fill_line(r, a->attrs[TP_ROLE_NORMAL]);
+    if (a->cmdline != TP_CMDLINE_CLOSED) {
+        tp_cmdline_draw(a, r);
+        return;
+    }
+    char line[512];
+    if (a->message[0]) {
+        tp_put_clipped(r.y, r.x, a->message, r.w,
+                       a->attrs[a->message_is_error ? TP_ROLE_ERROR : TP_ROLE_MESSAGE]);
+        return;
+    }
+    if (a->last_change[0])
+        snprintf(line, sizeof line, "last change: %s   ? help  : command", a->last_change);
+    else
+        snprintf(line, sizeof line, "? help  : command  space pause  q quit");
+    tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_MESSAGE]);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void tp_titlebar_draw(tp_app *a, tp_rect r)
+{
+    if (r.h <= 0)
+        return;
+    char prompt[96], line[512], speed[32];
+    tp_escape_line(a->session->prompt, prompt, sizeof prompt);
+    if (a->speed > 0)
+        snprintf(speed, sizeof speed, "%.0f/s", a->speed);
+    else
+        snprintf(speed, sizeof speed, "full");
+    snprintf(line, sizeof line, " tempest  model=%s  prompt=\"%s\"  speed=%s  theme=%s",
+             base_name(a->model_path), prompt, speed, a->theme.name);
+    fill_line(r, a->attrs[TP_ROLE_TITLE]);
+    tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_TITLE]);
+}

@@ -1,0 +1,559 @@
+/* tui.c - the playground: options, terminal setup and teardown, signals and
+ * the main loop that interleaves generation, keys and throttled redraws. */
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tempest/cli.h"
+#include "tempest/tui.h"
+#include "tempest/tui_cmdline.h"
+#include "tempest/tui_keys.h"
+#include "tempest/tui_panes.h"
+
+#define FRAME_MS 16          /* about 60 redraws a second at most */
+#define BATCH_MS 8           /* full speed: generate this long between key checks */
+#define PAUSED_WAKE_MS 1000  /* paused: block, but notice a signal within a second */
+
+static volatile sig_atomic_t got_signal;
+
+static const char HELP[] =
+    "Usage: tempest [--prompt TEXT] [--theme NAME|PATH] [--speed N] [options]\n"
+    "The playground: the model writes on the left, the next-token distribution is\n"
+    "drawn on the right, and keys turn the sampling knobs while it writes.\n\n"
+    "  --prompt TEXT          text to start from (\\n in the editor is a newline)\n"
+    "  --theme NAME|PATH      default, light, mono, projector, or an INI file\n"
+    "                         (NO_COLOR in the environment turns colour off)\n"
+    "  --speed N|max          tokens per second, 1 to 1000 (default 20), or max\n\n";
+
+enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED };
+
+void tp_tui_print_help(FILE *out)
+{
+    fputs(HELP, out);
+    fputs(TP_COMMON_HELP, out);
+    fputs("\nKeys:\n", out);
+    char keys[64];
+    for (int i = 0; i < TP_ACTION_HELP_LEN; i++) {
+        tp_key_labels(TP_ACTION_HELP[i].action, keys, sizeof keys);
+        fprintf(out, "  %-16s %s\n", keys, TP_ACTION_HELP[i].help);
+    }
+    fputs("\nCommands (after ':'):\n", out);
+    for (int i = 0; TP_COMMANDS[i].name; i++)
+        fprintf(out, "  %-6s %-28s %s\n", TP_COMMANDS[i].name, TP_COMMANDS[i].args,
+                TP_COMMANDS[i].help);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* ---- what keys and commands call (declared in tui_app.h) ---- */
+
+void tp_app_message(tp_app *a, int is_error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->message, sizeof a->message, fmt, ap);
+    va_end(ap);
+    a->message_is_error = is_error;
+    a->dirty = 1;
+}
+
+int tp_app_set_config(tp_app *a, const tp_sampler_config *cfg)
+{
+    tp_error err = {0};
+    tp_sampler_config before = a->session->cfg;
+    if (tp_session_set_config(a->session, cfg, &err)) {
+        tp_app_message(a, 1, "%s", err.msg);
+        return -1;
+    }
+    char what[96];
+    if (tp_knobs_describe_change(&before, cfg, a->ascii, what, sizeof what))
+        snprintf(a->last_change, sizeof a->last_change, "%s at step %d", what,
+                 a->session->n_steps);
+    a->message[0] = '\0';
+    a->show_drawn = 0; /* show the recomputed next-token distribution now */
+    a->dirty = 1;
+    return 0;
+}
+
+int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
+{
+    tp_error err = {0};
+    if (tp_session_restart(a->session, prompt, seed, &err)) {
+        tp_app_message(a, 1, "%s", err.msg);
+        return -1;
+    }
+    a->show_drawn = 0;
+    a->last_change[0] = '\0';
+    tp_app_message(a, 0, "restarted, seed %llu", (unsigned long long)seed);
+    return 0;
+}
+
+int tp_app_step(tp_app *a)
+{
+    tp_error err = {0};
+    tp_dist_copy(&a->drawn_dist, &a->session->dist);
+    int tok = tp_session_step(a->session, &err);
+    if (tok < 0) {
+        tp_app_message(a, 1, "%s", err.msg);
+        a->paused = 1;
+        return -1;
+    }
+    a->drawn_id = tok;
+    a->show_drawn = 1;
+    a->dirty = 1;
+    return 0;
+}
+
+static int make_views(tp_app *a, tp_error *err)
+{
+    tp_hist_view_free(&a->hist);
+    tp_dist_free(&a->drawn_dist);
+    if (tp_hist_view_init(&a->hist, a->model->n_vocab, err) ||
+        tp_dist_init(&a->drawn_dist, a->model->n_vocab, err))
+        return -1;
+    a->show_drawn = 0;
+    return 0;
+}
+
+int tp_app_load_model(tp_app *a, const char *path)
+{
+    tp_error err = {0};
+    tp_model *m = NULL;
+    tp_session *s = NULL;
+    char *copy = strdup(path);
+    if (!copy || tp_model_load(&m, path, &err) ||
+        tp_session_new(&s, m, a->session->prompt, &a->session->cfg, a->session->seed, &err)) {
+        tp_app_message(a, 1, "%s", copy ? err.msg : "out of memory");
+        free(copy);
+        tp_model_free(m);
+        return -1;
+    }
+    tp_session_free(a->session);
+    tp_model_free(a->model);
+    free(a->model_path);
+    a->session = s;
+    a->model = m;
+    a->model_path = copy;
+    if (make_views(a, &err)) {
+        a->quit = 1; /* cannot draw anything without the views */
+        tp_app_message(a, 1, "%s", err.msg);
+        return -1;
+    }
+    tp_app_message(a, 0, "loaded %s", path);
+    return 0;
+}
+
+static int color_wanted(void)
+{
+    const char *no = getenv("NO_COLOR");
+    return has_colors() && !(no && *no);
+}
+
+static void apply_theme(tp_app *a)
+{
+    a->use_color = color_wanted();
+    tp_theme_apply(&a->theme, a->use_color, a->attrs);
+    bkgdset((chtype)' ' | (chtype)a->attrs[TP_ROLE_NORMAL]);
+    clearok(curscr, TRUE);
+}
+
+int tp_app_set_theme(tp_app *a, const char *name)
+{
+    tp_error err = {0};
+    tp_theme t;
+    if (tp_theme_load(&t, name, &err)) {
+        tp_app_message(a, 1, "%s", err.msg);
+        return -1;
+    }
+    a->theme = t;
+    apply_theme(a);
+    tp_app_message(a, 0, "theme %s", t.name);
+    return 0;
+}
+
+static void write_transcript(const tp_app *a, FILE *f)
+{
+    const tp_session *s = a->session;
+    const tp_vocab *v = a->model->vocab;
+    char knobs[160], what[96];
+    fprintf(f, "# tempest %s transcript\n# model: %s\n# seed: %llu\n", TEMPEST_VERSION,
+            a->model_path, (unsigned long long)s->seed);
+    tp_knobs_format(s->n_steps ? &s->steps[0].cfg : &s->cfg, knobs, sizeof knobs);
+    fprintf(f, "# settings: %s\n", knobs);
+    for (int i = 1; i < s->n_steps; i++)
+        if (tp_knobs_describe_change(&s->steps[i - 1].cfg, &s->steps[i].cfg, 1, what,
+                                     sizeof what)) {
+            tp_knobs_format(&s->steps[i].cfg, knobs, sizeof knobs);
+            fprintf(f, "# step %d: %s\n", i, knobs);
+        }
+    fprintf(f, "# steps: %d\n", s->n_steps);
+    int prev = -1;
+    for (int i = 0; i < s->n_tokens; i++) {
+        fputs(tp_vocab_separator(v, prev, s->tokens[i]), f);
+        fputs(tp_vocab_token(v, s->tokens[i]), f);
+        prev = s->tokens[i];
+    }
+    fputc('\n', f);
+}
+
+int tp_app_save(tp_app *a, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    write_transcript(a, f);
+    if (fclose(f) != 0) {
+        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    tp_app_message(a, 0, "saved %d tokens to %s", a->session->n_steps, path);
+    return 0;
+}
+
+/* ---- terminal ---- */
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: the input wait returns and the loop sees the flag */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+}
+
+static void restore_terminal(void)
+{
+    if (!isendwin())
+        endwin();
+}
+
+static void start_curses(tp_app *a)
+{
+    initscr();
+    raw(); /* Ctrl-C arrives as a key: quit here, cancel in the editor */
+    noecho();
+    nonl();
+    intrflush(stdscr, FALSE);
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    if (has_colors()) {
+        start_color();
+        use_default_colors();
+    }
+    atexit(restore_terminal);
+    apply_theme(a);
+}
+
+static void draw_too_small(const tp_app *a)
+{
+    erase();
+    char msg[96];
+    snprintf(msg, sizeof msg, "terminal too small: %dx%d, need %dx%d", COLS, LINES,
+             TP_MIN_COLS, TP_MIN_LINES);
+    int len = (int)strlen(msg);
+    mvaddnstr(LINES / 2, COLS > len ? (COLS - len) / 2 : 0, msg, COLS);
+    (void)a;
+}
+
+static void draw_divider(const tp_app *a)
+{
+    const tp_layout *l = &a->layout;
+    if (l->stacked) {
+        attron(a->attrs[TP_ROLE_BORDER]);
+        mvhline(l->hist.y - 1 >= l->text.y ? l->hist.y - 1 : l->hist.y, 0, ACS_HLINE, 0);
+        attroff(a->attrs[TP_ROLE_BORDER]);
+        return;
+    }
+    attron(a->attrs[TP_ROLE_BORDER]);
+    mvvline(l->text.y, l->text.w, ACS_VLINE, l->text.h);
+    attroff(a->attrs[TP_ROLE_BORDER]);
+}
+
+static void draw(tp_app *a)
+{
+    tp_layout_compute(&a->layout, LINES, COLS);
+    if (a->layout.too_small) {
+        draw_too_small(a);
+        refresh();
+        return;
+    }
+    erase();
+    const tp_layout *l = &a->layout;
+    tp_titlebar_draw(a, l->title);
+    tp_textpane_draw(a, l->text);
+    if (l->stacked) {
+        tp_rect hist = l->hist;
+        hist.y++;
+        hist.h--;
+        draw_divider(a);
+        tp_histogram_draw(a, hist);
+    } else {
+        draw_divider(a);
+        tp_histogram_draw(a, l->hist);
+    }
+    tp_statusbar_draw(a, l->status);
+    if (a->show_help)
+        tp_help_draw(a, LINES, COLS);
+    tp_message_draw(a, l->message); /* last: it owns the cursor */
+    refresh();
+}
+
+/* ---- the loop ---- */
+
+typedef struct clock_state {
+    double next_token;  /* when the next token is due (paced speeds) */
+    double last_draw;
+    double rate_since;
+    int rate_steps;
+} clock_state;
+
+static void generate(tp_app *a, clock_state *c, double now)
+{
+    if (a->paused || a->quit)
+        return;
+    int before = a->session->n_steps;
+    if (a->speed <= 0) {
+        double until = now + BATCH_MS;
+        while (now_ms() < until && tp_app_step(a) == 0)
+            ;
+    } else {
+        double interval = 1000.0 / a->speed;
+        if (now - c->next_token > 1000.0)
+            c->next_token = now; /* fell far behind (e.g. after a pause): no burst */
+        while (c->next_token <= now && !a->paused) {
+            if (tp_app_step(a) != 0)
+                break;
+            c->next_token += interval;
+        }
+    }
+    c->rate_steps += a->session->n_steps - before;
+}
+
+static void measure_rate(tp_app *a, clock_state *c, double now)
+{
+    double span = now - c->rate_since;
+    if (span < 500)
+        return;
+    a->rate = c->rate_steps * 1000.0 / span;
+    c->rate_steps = 0;
+    c->rate_since = now;
+    a->dirty = 1;
+}
+
+static int wait_ms(const tp_app *a, const clock_state *c, double now)
+{
+    double until = PAUSED_WAKE_MS;
+    if (!a->paused)
+        until = a->speed <= 0 ? 0 : c->next_token - now;
+    if (a->dirty) {
+        double frame = c->last_draw + FRAME_MS - now;
+        if (frame < until)
+            until = frame;
+    }
+    if (!a->paused && until > 250)
+        until = 250; /* keep the tok/s reading fresh */
+    return until < 0 ? 0 : (int)ceil(until);
+}
+
+static void handle_key(tp_app *a, int ch)
+{
+    if (ch == KEY_RESIZE) {
+        a->dirty = 1;
+        return;
+    }
+    if (a->cmdline != TP_CMDLINE_CLOSED) {
+        if (ch >= 0 && ch < 256)
+            tp_cmdline_feed(a, ch);
+        return;
+    }
+    if (a->show_help) { /* any key closes the overlay */
+        a->show_help = 0;
+        a->dirty = 1;
+        return;
+    }
+    if (a->layout.too_small && ch != 'q' && ch != 3)
+        return;
+    tp_action act = tp_key_action(ch);
+    if (act != TP_ACT_NONE) {
+        if (a->message_is_error)
+            a->message[0] = '\0';
+        tp_app_do(a, act);
+    }
+}
+
+static void run_loop(tp_app *a)
+{
+    clock_state c = {0};
+    double now = now_ms();
+    c.next_token = c.rate_since = now;
+    a->dirty = 1;
+    while (!a->quit && !got_signal) {
+        now = now_ms();
+        generate(a, &c, now); /* also while a line is edited: the demo goes on */
+        now = now_ms();
+        measure_rate(a, &c, now);
+        if (a->dirty && now - c.last_draw >= FRAME_MS) {
+            draw(a);
+            a->dirty = 0;
+            c.last_draw = now;
+        }
+        timeout(wait_ms(a, &c, now));
+        int ch = getch();
+        if (ch != ERR)
+            handle_key(a, ch);
+    }
+}
+
+/* ---- setup ---- */
+
+typedef struct tui_options {
+    tp_cli_common common;
+    const char *prompt;
+    const char *theme;
+    double speed;
+} tui_options;
+
+static int parse_speed(const char *arg, double *out, tp_error *err)
+{
+    if (strcmp(arg, "max") == 0 || strcmp(arg, "full") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return tp_parse_double("--speed", arg, 1, TP_SPEED_MAX, out, err) ? -1 : 0;
+}
+
+/* 1: run, 0: done (help/version printed), < 0: exit status negated. */
+static int parse_options(int argc, char **argv, tui_options *o)
+{
+    static const struct option opts[] = {
+        TP_COMMON_LONG_OPTIONS,
+        {"prompt", required_argument, 0, OPT_PROMPT},
+        {"theme", required_argument, 0, OPT_THEME},
+        {"speed", required_argument, 0, OPT_SPEED},
+        {0, 0, 0, 0},
+    };
+    tp_error err = {0};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = tp_cli_common_option(&o->common, opt, optarg, &err);
+        if (r < 0)
+            return -tp_cli_report(NULL, &err);
+        if (r > 0)
+            continue;
+        if (opt == OPT_PROMPT)
+            o->prompt = optarg;
+        else if (opt == OPT_THEME)
+            o->theme = optarg;
+        else if (opt == OPT_SPEED) {
+            if (parse_speed(optarg, &o->speed, &err))
+                return -tp_cli_report(NULL, &err);
+        } else if (opt == TP_OPT_HELP) {
+            tp_tui_print_help(stdout);
+            return 0;
+        } else if (opt == TP_OPT_VERSION) {
+            printf("tempest %s\n", TEMPEST_VERSION);
+            return 0;
+        } else
+            return -tp_cli_bad_option(NULL, argc, argv);
+    }
+    if (optind < argc)
+        return -tp_cli_usage_error(NULL, "unexpected argument '%s'", argv[optind]);
+    return 1;
+}
+
+static int terminal_usable(void)
+{
+    const char *term = getenv("TERM");
+    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO) || !term || !*term ||
+        strcmp(term, "dumb") == 0) {
+        fputs("tempest: the playground needs a full-screen terminal (stdin and stdout a "
+              "tty, TERM not dumb); use 'tempest generate' for plain text\n", stderr);
+        return 0;
+    }
+    return 1;
+}
+
+static void free_app(tp_app *a)
+{
+    tp_hist_view_free(&a->hist);
+    tp_dist_free(&a->drawn_dist);
+    tp_session_free(a->session);
+    tp_model_free(a->model);
+    free(a->model_path);
+}
+
+static int open_app(tp_app *a, const tui_options *o)
+{
+    tp_error err = {0};
+    a->model_path = o->common.model_path ? strdup(o->common.model_path) : tp_default_model_path();
+    if (!a->model_path)
+        return tp_fail(&err, TP_ERR_NOMEM, "out of memory"), tp_cli_report(NULL, &err);
+    if (tp_model_load(&a->model, a->model_path, &err) ||
+        tp_session_new(&a->session, a->model, o->prompt, &o->common.cfg, o->common.seed, &err) ||
+        make_views(a, &err))
+        return tp_cli_report(NULL, &err);
+    if (o->theme && tp_theme_load(&a->theme, o->theme, &err))
+        return tp_cli_report(NULL, &err);
+    if (!o->theme && tp_theme_load(&a->theme, "default", &err))
+        tp_theme_builtin(&a->theme); /* no theme files installed: the built-in table */
+    a->speed = o->speed;
+    a->last_speed = o->speed > 0 ? o->speed : TP_DEFAULT_SPEED;
+    a->saved_temperature = o->common.cfg.temperature > 0 ? o->common.cfg.temperature : 0.8;
+    return 0;
+}
+
+int tp_tui_main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    tui_options o = {.prompt = "", .speed = TP_DEFAULT_SPEED};
+    tp_cli_common_init(&o.common);
+    int r = parse_options(argc, argv, &o);
+    if (r <= 0)
+        return -r;
+    if (!terminal_usable())
+        return TP_EXIT_USAGE;
+    tp_app a = {0};
+    int status = open_app(&a, &o);
+    if (status) {
+        free_app(&a);
+        return status;
+    }
+    a.ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+    install_signals();
+    start_curses(&a);
+    tp_cmdline_init(&a);
+    run_loop(&a);
+    tp_cmdline_shutdown();
+    restore_terminal();
+    free_app(&a);
+    if (got_signal == SIGINT || got_signal == SIGTERM || got_signal == SIGHUP)
+        return 128 + got_signal;
+    return TP_EXIT_OK;
+}
