@@ -49,6 +49,7 @@ typedef enum tp_action {
     /* only from commands: they carry an argument */
     TP_ACT_SET_CONFIG, TP_ACT_SET_SEED, TP_ACT_SET_PROMPT, TP_ACT_SET_MODEL,
     TP_ACT_SET_THEME, TP_ACT_SET_SPEED, TP_ACT_SAVE, TP_ACT_SHOW, TP_ACT_SET_LENGTH,
+    TP_ACT_SWEEP,
     TP_N_ACTIONS
 } tp_action;
 
@@ -58,7 +59,7 @@ typedef struct tp_command {
     uint64_t seed;         /* TP_ACT_SET_SEED */
     double speed;          /* TP_ACT_SET_SPEED: tokens/s, 0 = full speed */
     long length;           /* TP_ACT_SET_LENGTH */
-    char text[1024];       /* prompt, path or theme name */
+    char text[1024];       /* prompt, path, theme name or sweep arguments */
 } tp_command;
 
 typedef struct tp_command_info {

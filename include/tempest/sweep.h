@@ -47,6 +47,7 @@ typedef struct tp_sweep_spec {
     int jobs;
     const tp_reference *reference; /* may be NULL */
     tp_sampler_config base;        /* order and repetition penalty */
+    const volatile int *cancel;    /* when set and non-zero, stop early */
 } tp_sweep_spec;
 
 typedef struct tp_sweep_cell {
@@ -70,5 +71,20 @@ void tp_sweep_cells_free(tp_sweep_cell *cells, int n);
  * (strategy, temperature); NAN metrics stay NAN. */
 void tp_sweep_summary(const tp_sweep_spec *spec, const tp_sweep_cell *cells, int strategy,
                       int temperature, double mean[TP_N_METRICS], double sd[TP_N_METRICS]);
+
+/* A sweep as the playground's `:sweep [TEMPS] [STRATEGIES]` asks for it:
+ * TEMPS comma-separated and increasing (default 0.2,0.5,0.8,1.1,1.4),
+ * STRATEGIES ';'-separated as in `tempest sweep` (default sample;top_p=0.9). */
+#define TP_SWEEP_REQ_TEMPS 16
+#define TP_SWEEP_REQ_STRATEGIES 8
+
+typedef struct tp_sweep_request {
+    double temperatures[TP_SWEEP_REQ_TEMPS];
+    int n_temperatures;
+    tp_strategy strategies[TP_SWEEP_REQ_STRATEGIES];
+    int n_strategies;
+} tp_sweep_request;
+
+tp_status tp_sweep_parse_request(const char *args, tp_sweep_request *out, tp_error *err);
 
 #endif

@@ -41,6 +41,9 @@ typedef struct tp_app {
     uint64_t seed_counter;
     tp_layout layout;
     int dirty;
+    struct tp_sweep_job *sweep; /* `:sweep`, running or showing its charts */
+    int metrics_steps;          /* the step the live text metrics are for */
+    char metrics_line[160];
 } tp_app;
 
 /* Show a message (or an error) in the message line. */

@@ -29,4 +29,8 @@ void tp_app_do(tp_app *a, tp_action act);
 /* Do what a parsed command asks. */
 void tp_app_run_command(tp_app *a, const tp_command *cmd);
 
+/* Key labels for act padded with spaces to width display columns (the
+ * arrows are one column but three bytes, so printf's %-Ns cannot do it). */
+void tp_key_labels_padded(tp_action act, int width, char *out, size_t cap);
+
 #endif

@@ -13,7 +13,7 @@ typedef struct tp_layout {
     int too_small;
     int stacked; /* narrow: the histogram sits below the text */
     int compact; /* small: shorter labels and headers */
-    tp_rect title, text, hist, message, status;
+    tp_rect title, text, hist, metrics, message, status; /* metrics may be empty */
 } tp_layout;
 
 void tp_layout_compute(tp_layout *l, int lines, int cols);

@@ -9,6 +9,8 @@ void tp_histogram_draw(tp_app *a, tp_rect r);
 void tp_statusbar_draw(tp_app *a, tp_rect r);
 void tp_message_draw(tp_app *a, tp_rect r);
 void tp_titlebar_draw(tp_app *a, tp_rect r);
+/* distinct-2, repetition and mean entropy of the text generated so far. */
+void tp_metricsline_draw(tp_app *a, tp_rect r);
 void tp_help_draw(tp_app *a, int lines, int cols);
 
 /* Text helpers shared by the panes: put s at (y, x) clipped to w columns;

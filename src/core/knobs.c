@@ -1,5 +1,6 @@
 /* knobs.c - stepping, describing and parsing the playground's settings. */
 #include "tempest/knobs.h"
+#include "tempest/sweep.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -143,6 +144,7 @@ const tp_command_info TP_COMMANDS[] = {
     {"theme", "NAME|PATH", "switch the colour theme"},
     {"speed", "N|max", "tokens per second, 1 to 1000, or max"},
     {"save", "FILE", "write the transcript with its settings"},
+    {"sweep", "[TEMPS] [STRATEGIES]", "small sweep (3 seeds x 200 tokens), charted"},
     {"show", "", "print the next-token distribution (repl)"},
     {"length", "N", "tokens per continuation (repl)"},
     {"help", "", "list keys and commands"},
@@ -267,6 +269,7 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
         {"theme", TP_ACT_SET_THEME, 1},   {"save", TP_ACT_SAVE, 1},
         {"show", TP_ACT_SHOW, 0},         {"help", TP_ACT_HELP, 0},
         {"quit", TP_ACT_QUIT, 0},         {"q", TP_ACT_QUIT, 0},
+        {"sweep", TP_ACT_SWEEP, 0},
     };
     for (size_t i = 0; i < sizeof SIMPLE / sizeof SIMPLE[0]; i++) {
         if (strcmp(name, SIMPLE[i].name) != 0)
@@ -276,6 +279,11 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
         if (strlen(arg) >= sizeof out->text)
             return tp_fail(err, TP_ERR_USAGE, "%s: the text is too long (%zu bytes)", name,
                            strlen(arg));
+        if (SIMPLE[i].act == TP_ACT_SWEEP) {
+            tp_sweep_request req;
+            if ((rc = tp_sweep_parse_request(arg, &req, err)))
+                return rc;
+        }
         out->action = SIMPLE[i].act;
         if (SIMPLE[i].act == TP_ACT_SET_PROMPT)
             tp_unescape_line(arg, out->text, sizeof out->text);

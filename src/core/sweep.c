@@ -1,8 +1,11 @@
 /* sweep.c - run sweep cells on a few threads (see sweep.h). */
 #include "tempest/sweep.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +86,10 @@ static void *worker(void *arg)
     struct pool *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->lock);
+        if (!p->rc && p->spec->cancel && *p->spec->cancel) {
+            p->rc = TP_ERR_USAGE;
+            tp_fail(&p->err, TP_ERR_USAGE, "sweep cancelled");
+        }
         int i = p->rc ? p->n : p->next++;
         pthread_mutex_unlock(&p->lock);
         if (i >= p->n)
@@ -161,4 +168,71 @@ void tp_sweep_summary(const tp_sweep_spec *spec, const tp_sweep_cell *cells, int
             sq += (c[i].metric[m] - mean[m]) * (c[i].metric[m] - mean[m]);
         sd[m] = k > 1 ? sqrt(sq / (k - 1)) : 0.0;
     }
+}
+
+static tp_status parse_request_temps(const char *text, size_t len, tp_sweep_request *out,
+                                     tp_error *err)
+{
+    const char *p = text, *end = text + len;
+    out->n_temperatures = 0;
+    while (p < end) {
+        if (out->n_temperatures == TP_SWEEP_REQ_TEMPS)
+            return tp_fail(err, TP_ERR_USAGE, "sweep: at most %d temperatures",
+                           TP_SWEEP_REQ_TEMPS);
+        char *stop;
+        errno = 0;
+        double t = strtod(p, &stop);
+        if (stop == p || stop > end || (stop < end && *stop != ',') || !isfinite(t) ||
+            t < 0 || t > TP_TEMPERATURE_MAX)
+            return tp_fail(err, TP_ERR_USAGE, "sweep: '%.*s' is not a list of temperatures "
+                           "from 0 to %g", (int)(len > 60 ? 60 : len), text, TP_TEMPERATURE_MAX);
+        int n = out->n_temperatures;
+        if (n > 0 && t <= out->temperatures[n - 1])
+            return tp_fail(err, TP_ERR_USAGE, "sweep: temperatures must increase");
+        out->temperatures[out->n_temperatures++] = t;
+        p = stop + (stop < end);
+    }
+    return TP_OK;
+}
+
+static tp_status parse_request_strategies(const char *text, tp_sweep_request *out,
+                                          tp_error *err)
+{
+    char buf[512];
+    if (strlen(text) >= sizeof buf)
+        return tp_fail(err, TP_ERR_USAGE, "sweep: the strategy list is too long");
+    strcpy(buf, text);
+    out->n_strategies = 0;
+    for (char *save, *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        if (out->n_strategies == TP_SWEEP_REQ_STRATEGIES)
+            return tp_fail(err, TP_ERR_USAGE, "sweep: at most %d strategies",
+                           TP_SWEEP_REQ_STRATEGIES);
+        tp_status rc = tp_strategy_parse(tok, &out->strategies[out->n_strategies++], err);
+        if (rc)
+            return rc;
+    }
+    return TP_OK;
+}
+
+tp_status tp_sweep_parse_request(const char *args, tp_sweep_request *out, tp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    tp_status rc = parse_request_temps("0.2,0.5,0.8,1.1,1.4", 19, out, err);
+    if (!rc)
+        rc = parse_request_strategies("sample;top_p=0.9", out, err);
+    while (!rc && isspace((unsigned char)*args))
+        args++;
+    size_t first = strcspn(args, " \t");
+    /* A first word that starts like a number is the temperature list. */
+    if (!rc && first && (isdigit((unsigned char)args[0]) || args[0] == '.')) {
+        rc = parse_request_temps(args, first, out, err);
+        args += first;
+        while (isspace((unsigned char)*args))
+            args++;
+    }
+    if (!rc && *args)
+        rc = parse_request_strategies(args, out, err);
+    if (!rc && (!out->n_temperatures || !out->n_strategies))
+        rc = tp_fail(err, TP_ERR_USAGE, "sweep: nothing to run");
+    return rc;
 }

@@ -22,8 +22,8 @@ void tp_help_draw(tp_app *a, int lines, int cols)
     char text[256], keys[64];
     box_line(y + row++, x, w, "tempest keys (any key closes this)", attr | A_BOLD);
     for (int i = 0; i < TP_ACTION_HELP_LEN && row < h - 1; i++) {
-        tp_key_labels(TP_ACTION_HELP[i].action, keys, sizeof keys);
-        snprintf(text, sizeof text, "%-14s %s", keys, TP_ACTION_HELP[i].help);
+        tp_key_labels_padded(TP_ACTION_HELP[i].action, 14, keys, sizeof keys);
+        snprintf(text, sizeof text, "%s %s", keys, TP_ACTION_HELP[i].help);
         box_line(y + row++, x, w, text, attr);
     }
     if (row < h - 1)

@@ -6,6 +6,7 @@
 
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_keys.h"
+#include "tempest/tui_sweep.h"
 
 #define CTRL(c) ((c) & 0x1f)
 
@@ -64,6 +65,20 @@ void tp_key_labels(tp_action act, char *out, size_t cap)
     for (int i = 0; i < TP_KEYMAP_LEN && o < cap; i++)
         if (TP_KEYMAP[i].action == act)
             o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? " " : "", TP_KEYMAP[i].label);
+}
+
+void tp_key_labels_padded(tp_action act, int width, char *out, size_t cap)
+{
+    tp_key_labels(act, out, cap);
+    int cols = 0;
+    size_t len = strlen(out);
+    for (size_t i = 0; i < len; i++)
+        cols += ((unsigned char)out[i] & 0xc0) != 0x80; /* count lead bytes */
+    while (cols < width && len + 1 < cap) {
+        out[len++] = ' ';
+        cols++;
+    }
+    out[len] = '\0';
 }
 
 static void change(tp_app *a, void (*edit)(tp_sampler_config *, int), int dir)
@@ -214,6 +229,7 @@ void tp_app_run_command(tp_app *a, const tp_command *cmd)
     case TP_ACT_SAVE: tp_app_save(a, cmd->text); break;
     case TP_ACT_HELP: a->show_help = 1; break;
     case TP_ACT_QUIT: a->quit = 1; break;
+    case TP_ACT_SWEEP: tp_sweep_start(a, cmd->text); break;
     case TP_ACT_SHOW:
     case TP_ACT_SET_LENGTH:
         tp_app_message(a, 1, "that command is for 'tempest repl'");

@@ -20,7 +20,10 @@ void tp_layout_compute(tp_layout *l, int lines, int cols)
     l->title = rect(0, 0, top, cols);
     l->status = rect(lines - 1, 0, 1, cols);
     l->message = rect(lines - 2, 0, 1, cols);
-    int body = lines - 2 - top;
+    /* The live text metrics get a line when the screen can spare one. */
+    int has_metrics = lines >= 18;
+    l->metrics = rect(lines - 3, 0, has_metrics, cols);
+    int body = lines - 2 - has_metrics - top;
     l->stacked = cols < 60;
     if (l->stacked) {
         int hist_h = body / 2 + 1;

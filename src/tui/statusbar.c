@@ -3,8 +3,10 @@
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "tempest/textmetrics.h"
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_panes.h"
 
@@ -89,4 +91,38 @@ void tp_titlebar_draw(tp_app *a, tp_rect r)
              base_name(a->model_path), prompt, speed, a->theme.name);
     fill_line(r, a->attrs[TP_ROLE_TITLE]);
     tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_TITLE]);
+}
+
+/* Recomputed only when a token was added: the text is re-measured whole,
+ * which for the few thousand tokens of a demo takes well under a frame. */
+static void update_metrics(tp_app *a)
+{
+    const tp_session *s = a->session;
+    if (a->metrics_steps == s->n_steps && a->metrics_line[0])
+        return;
+    a->metrics_steps = s->n_steps;
+    double h = 0.0;
+    for (int i = 0; i < s->n_steps; i++)
+        h += s->steps[i].entropy_bits;
+    int prev = s->n_prompt ? s->tokens[s->n_prompt - 1] : -1;
+    char *text = tp_vocab_join(a->model->vocab, prev, s->tokens + s->n_prompt, s->n_steps);
+    tp_text_stats ts;
+    if (!text || tp_text_stats_compute(text, NULL, &ts, NULL)) {
+        snprintf(a->metrics_line, sizeof a->metrics_line, "text so far: out of memory");
+    } else {
+        snprintf(a->metrics_line, sizeof a->metrics_line,
+                 "text so far: distinct-2=%.2f  repetition=%.2f  mean-entropy=%.2f bits  "
+                 "words=%ld", ts.distinct_words[1], ts.repetition,
+                 s->n_steps ? h / s->n_steps : 0.0, ts.n_words);
+    }
+    free(text);
+}
+
+void tp_metricsline_draw(tp_app *a, tp_rect r)
+{
+    if (r.h <= 0)
+        return;
+    update_metrics(a);
+    fill_line(r, a->attrs[TP_ROLE_MESSAGE]);
+    tp_put_clipped(r.y, r.x, a->metrics_line, r.w, a->attrs[TP_ROLE_MESSAGE]);
 }

@@ -18,6 +18,7 @@
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_keys.h"
 #include "tempest/tui_panes.h"
+#include "tempest/tui_sweep.h"
 
 #define FRAME_MS 16          /* about 60 redraws a second at most */
 #define BATCH_MS 8           /* full speed: generate this long between key checks */
@@ -43,8 +44,8 @@ void tp_tui_print_help(FILE *out)
     fputs("\nKeys:\n", out);
     char keys[64];
     for (int i = 0; i < TP_ACTION_HELP_LEN; i++) {
-        tp_key_labels(TP_ACTION_HELP[i].action, keys, sizeof keys);
-        fprintf(out, "  %-16s %s\n", keys, TP_ACTION_HELP[i].help);
+        tp_key_labels_padded(TP_ACTION_HELP[i].action, 16, keys, sizeof keys);
+        fprintf(out, "  %s %s\n", keys, TP_ACTION_HELP[i].help);
     }
     fputs("\nCommands (after ':'):\n", out);
     for (int i = 0; TP_COMMANDS[i].name; i++)
@@ -142,6 +143,7 @@ int tp_app_load_model(tp_app *a, const char *path)
         tp_model_free(m);
         return -1;
     }
+    tp_sweep_stop(a); /* it reads the old model */
     tp_session_free(a->session);
     tp_model_free(a->model);
     free(a->model_path);
@@ -317,9 +319,12 @@ static void draw(tp_app *a)
         draw_divider(a);
         tp_histogram_draw(a, l->hist);
     }
+    tp_metricsline_draw(a, l->metrics);
     tp_statusbar_draw(a, l->status);
     if (a->show_help)
         tp_help_draw(a, LINES, COLS);
+    else if (tp_sweep_showing(a))
+        tp_sweep_draw(a, LINES, COLS);
     tp_message_draw(a, l->message); /* last: it owns the cursor */
     refresh();
 }
@@ -376,8 +381,8 @@ static int wait_ms(const tp_app *a, const clock_state *c, double now)
         if (frame < until)
             until = frame;
     }
-    if (!a->paused && until > 250)
-        until = 250; /* keep the tok/s reading fresh */
+    if ((!a->paused || a->sweep) && until > 250)
+        until = 250; /* keep the tok/s reading and a sweep's progress fresh */
     return until < 0 ? 0 : (int)ceil(until);
 }
 
@@ -395,6 +400,10 @@ static void handle_key(tp_app *a, int ch)
     if (a->show_help) { /* any key closes the overlay */
         a->show_help = 0;
         a->dirty = 1;
+        return;
+    }
+    if (tp_sweep_showing(a)) {
+        tp_sweep_dismiss(a);
         return;
     }
     if (a->layout.too_small && ch != 'q' && ch != 3)
@@ -418,6 +427,7 @@ static void run_loop(tp_app *a)
         generate(a, &c, now); /* also while a line is edited: the demo goes on */
         now = now_ms();
         measure_rate(a, &c, now);
+        tp_sweep_poll(a);
         if (a->dirty && now - c.last_draw >= FRAME_MS) {
             draw(a);
             a->dirty = 0;
@@ -502,6 +512,7 @@ static int terminal_usable(void)
 
 static void free_app(tp_app *a)
 {
+    tp_sweep_stop(a);
     tp_hist_view_free(&a->hist);
     tp_dist_free(&a->drawn_dist);
     tp_session_free(a->session);

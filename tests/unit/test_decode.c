@@ -217,3 +217,42 @@ Test(sweep, summary_is_mean_and_sample_sd)
     cr_assert_float_eq(mean[TP_M_ENTROPY], 2.0, 1e-12);
     cr_assert_float_eq(sd[TP_M_ENTROPY], 1.0, 1e-12);
 }
+
+Test(sweep, playground_request_defaults_and_parsing)
+{
+    tp_sweep_request r;
+    cr_assert_eq(tp_sweep_parse_request("", &r, NULL), TP_OK);
+    cr_assert_eq(r.n_temperatures, 5);
+    cr_assert_eq(r.n_strategies, 2);
+    cr_assert_eq(tp_sweep_parse_request("0.2,1.5 greedy;beam=2", &r, NULL), TP_OK);
+    cr_assert_eq(r.n_temperatures, 2);
+    cr_assert_float_eq(r.temperatures[1], 1.5, 1e-12);
+    cr_assert_eq(r.n_strategies, 2);
+    cr_assert_eq(r.strategies[1].beam, 2);
+    cr_assert_eq(tp_sweep_parse_request("top_k=40", &r, NULL), TP_OK);
+    cr_assert_eq(r.n_temperatures, 5);
+    cr_assert(r.strategies[0].has_top_k);
+    tp_error err = {0};
+    cr_assert_eq(tp_sweep_parse_request("0.5,abc", &r, &err), TP_ERR_USAGE);
+    cr_assert(strstr(err.msg, "0.5,abc"));
+    cr_assert_eq(tp_sweep_parse_request("1.0,0.5", &r, &err), TP_ERR_USAGE);
+    cr_assert(strstr(err.msg, "increase"));
+    cr_assert_eq(tp_sweep_parse_request("0.5 nonsense", &r, &err), TP_ERR_USAGE);
+}
+
+Test(sweep, cancel_stops_a_sweep)
+{
+    tp_model *m = markov_model();
+    static const double temps[] = {1.0};
+    tp_strategy st;
+    cr_assert_eq(tp_strategy_parse("sample", &st, NULL), TP_OK);
+    volatile int cancel = 1;
+    tp_sweep_spec spec = {.model = m, .temperatures = temps, .n_temperatures = 1,
+                          .strategies = &st, .n_strategies = 1, .n_seeds = 4, .length = 10,
+                          .jobs = 1, .base = at_temperature(1.0), .cancel = &cancel};
+    tp_sweep_cell cells[4];
+    tp_error err = {0};
+    cr_assert_eq(tp_sweep_run(&spec, cells, 0, NULL, NULL, &err), TP_ERR_USAGE);
+    cr_assert(strstr(err.msg, "cancelled"));
+    tp_model_free(m);
+}
