@@ -17,7 +17,10 @@ static const char HELP[] =
     "  --dump-logits FILE     also write the raw logits of every prediction, one line\n"
     "                         of whitespace-separated numbers per position\n"
     "  --model PATH           safetensors model (default: the bundled model)\n"
-    "  --help, --version\n";
+    "  --help, --version\n"
+    "The sampler options every command takes (--temperature, --top-k, --top-p,\n"
+    "--min-p, --order, --repeat-penalty, --repeat-last-n, --seed) are checked but\n"
+    "change nothing here: scoring uses the model's raw distribution.\n";
 
 enum { OPT_TEXT = TP_OPT_FIRST_OWN, OPT_JSON, OPT_DUMP };
 

@@ -12,7 +12,10 @@ static const char HELP[] =
     "  --json                 print {\"path\",\"architecture\",\"layers\",\"embed\",\n"
     "                         \"hidden\",\"vocab_size\",\"tokenizer\",\"parameters\",\n"
     "                         \"description\",\"vocab\"}\n"
-    "  --help, --version\n";
+    "  --help, --version\n"
+    "The sampler options every command takes (--temperature, --top-k, --top-p,\n"
+    "--min-p, --order, --repeat-penalty, --repeat-last-n, --seed) are checked but\n"
+    "change nothing here: nothing is sampled.\n";
 
 enum { OPT_JSON = TP_OPT_FIRST_OWN };
 

@@ -76,8 +76,11 @@ static tp_status parse_plain_logits(const char *text, float **out, int *n, tp_er
         if (end == p || !isfinite(x) || fabs(x) > 3e38 ||
             (*end && !isspace((unsigned char)*end) && *end != ',')) {
             free(v);
-            return tp_fail(err, TP_ERR_FORMAT, "logit %d ('%.20s') is not a finite number",
-                           count, p);
+            /* Show the offending word only: the rest of the line (and its
+             * newline) would break the one-line message. */
+            size_t wl = strcspn(p, " \t\r\n\v\f,");
+            return tp_fail(err, TP_ERR_FORMAT, "logit %d ('%.*s') is not a finite number",
+                           count, (int)(wl > 20 ? 20 : wl), p);
         }
         if (count == MAX_LOGITS) {
             free(v);
@@ -114,6 +117,7 @@ static tp_status read_logits(const char *path, float **out, int *n, tp_error *er
     free(text);
     if (!rc && *n == 0) {
         free(*out);
+        *out = NULL; /* the caller frees *out on failure too */
         rc = tp_fail(err, TP_ERR_FORMAT, "no numbers in the logits file");
     }
     if (rc)

@@ -135,12 +135,20 @@ static tp_status check_overlaps(tp_safetensors *st, tp_error *err)
         return tp_fail(err, TP_ERR_NOMEM, "out of memory checking tensor offsets");
     memcpy(sorted, st->tensors, (size_t)st->n_tensors * sizeof *sorted);
     qsort(sorted, (size_t)st->n_tensors, sizeof *sorted, by_offset);
+    /* Compare each tensor with the one reaching furthest so far, not just
+     * its neighbour: an empty tensor between two overlapping ones must not
+     * hide the overlap. */
     tp_status rc = TP_OK;
-    for (int i = 1; i < st->n_tensors && !rc; i++) {
-        const tp_tensor *prev = &sorted[i - 1], *cur = &sorted[i];
-        if (cur->nbytes && prev->data + prev->nbytes > cur->data)
+    const tp_tensor *reach = NULL;
+    for (int i = 0; i < st->n_tensors && !rc; i++) {
+        const tp_tensor *cur = &sorted[i];
+        if (cur->nbytes == 0)
+            continue;
+        if (reach && reach->data + reach->nbytes > cur->data)
             rc = tp_fail(err, TP_ERR_FORMAT, "tensors '%s' and '%s' overlap in the data",
-                         prev->name, cur->name);
+                         reach->name, cur->name);
+        if (!reach || cur->data + cur->nbytes > reach->data + reach->nbytes)
+            reach = cur;
     }
     free(sorted);
     return rc;
@@ -207,12 +215,21 @@ tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_
     for (int i = 7; i >= 0; i--)
         n = (n << 8) | bytes[i];
     if (n > size - 8)
-        return tp_fail(err, TP_ERR_FORMAT, "header length %llu runs past the end of the "
-                       "file (%zu bytes)", (unsigned long long)n, size);
+        return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file (or a truncated one): "
+                       "header length %llu runs past the end of the file (%zu bytes)",
+                       (unsigned long long)n, size);
     if (n < 2 || n > TP_ST_MAX_HEADER || bytes[8] != '{')
         return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file: the header is not a "
                        "JSON object (length %llu)", (unsigned long long)n);
-    cJSON *root = cJSON_ParseWithLength((const char *)bytes + 8, (size_t)n);
+    const char *text = (const char *)bytes + 8, *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)n, &end, 0);
+    /* Only whitespace (the writers' alignment padding) may follow the JSON. */
+    while (root && end && end < text + n && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (root && (!end || end != text + n)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return tp_fail(err, TP_ERR_FORMAT, "the safetensors header is not valid JSON");
@@ -324,8 +341,8 @@ tp_status tp_tensor_to_f32(const tp_tensor *t, float *out, tp_error *err)
                            "F32, F16 and BF16", t->name, t->dtype_name);
         }
         if (!isfinite(v))
-            return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' holds a %s value at index %zu",
-                           t->name, isnan(v) ? "NaN" : "infinite", i);
+            return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' holds %s value at index %zu",
+                           t->name, isnan(v) ? "a NaN" : "an infinite", i);
         out[i] = v;
     }
     return TP_OK;
