@@ -8,6 +8,7 @@
 #ifndef TEMPEST_SWEEP_H
 #define TEMPEST_SWEEP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tempest/decode.h"
@@ -86,5 +87,13 @@ typedef struct tp_sweep_request {
 } tp_sweep_request;
 
 tp_status tp_sweep_parse_request(const char *args, tp_sweep_request *out, tp_error *err);
+
+/* "0.2,0.5,0.8": at most max increasing temperatures in [0, 100] from the
+ * first len bytes of text. */
+tp_status tp_parse_temperatures(const char *text, size_t len, double *out, int max, int *n,
+                                tp_error *err);
+/* "sample;top_p=0.9;beam=3": at most max strategies. */
+tp_status tp_parse_strategies(const char *text, tp_strategy *out, int max, int *n,
+                              tp_error *err);
 
 #endif

@@ -56,39 +56,20 @@ struct sweep_args {
 
 static tp_status parse_temps(struct sweep_args *a, const char *text, tp_error *err)
 {
-    char buf[1024];
-    if (strlen(text) >= sizeof buf)
-        return tp_fail(err, TP_ERR_USAGE, "--temperatures: list too long");
-    strcpy(buf, text);
-    a->n_temps = 0;
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (a->n_temps == MAX_TEMPS)
-            return tp_fail(err, TP_ERR_USAGE, "--temperatures: at most %d values", MAX_TEMPS);
-        tp_status rc = tp_parse_double("--temperatures", tok, 0, TP_TEMPERATURE_MAX,
-                                       &a->temps[a->n_temps++], err);
-        if (rc)
-            return rc;
-        if (a->n_temps > 1 && a->temps[a->n_temps - 1] <= a->temps[a->n_temps - 2])
-            return tp_fail(err, TP_ERR_USAGE, "--temperatures must increase ('%s')", text);
-    }
-    return a->n_temps ? TP_OK : tp_fail(err, TP_ERR_USAGE, "--temperatures: empty list");
+    tp_status rc = tp_parse_temperatures(text, strlen(text), a->temps, MAX_TEMPS, &a->n_temps,
+                                         err);
+    if (rc)
+        tp_error_prefix(err, "--temperatures");
+    return rc;
 }
 
 static tp_status parse_strategies(struct sweep_args *a, const char *text, tp_error *err)
 {
-    char buf[1024];
-    if (strlen(text) >= sizeof buf)
-        return tp_fail(err, TP_ERR_USAGE, "--strategies: list too long");
-    strcpy(buf, text);
-    a->n_strategies = 0;
-    for (char *save, *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-        if (a->n_strategies == MAX_STRATEGIES)
-            return tp_fail(err, TP_ERR_USAGE, "--strategies: at most %d", MAX_STRATEGIES);
-        tp_status rc = tp_strategy_parse(tok, &a->strategies[a->n_strategies++], err);
-        if (rc)
-            return rc;
-    }
-    return a->n_strategies ? TP_OK : tp_fail(err, TP_ERR_USAGE, "--strategies: empty list");
+    tp_status rc = tp_parse_strategies(text, a->strategies, MAX_STRATEGIES, &a->n_strategies,
+                                       err);
+    if (rc)
+        tp_error_prefix(err, "--strategies");
+    return rc;
 }
 
 static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)

@@ -170,69 +170,71 @@ void tp_sweep_summary(const tp_sweep_spec *spec, const tp_sweep_cell *cells, int
     }
 }
 
-static tp_status parse_request_temps(const char *text, size_t len, tp_sweep_request *out,
-                                     tp_error *err)
+tp_status tp_parse_temperatures(const char *text, size_t len, double *out, int max, int *n,
+                                tp_error *err)
 {
     const char *p = text, *end = text + len;
-    out->n_temperatures = 0;
+    *n = 0;
     while (p < end) {
-        if (out->n_temperatures == TP_SWEEP_REQ_TEMPS)
-            return tp_fail(err, TP_ERR_USAGE, "sweep: at most %d temperatures",
-                           TP_SWEEP_REQ_TEMPS);
+        if (*n == max)
+            return tp_fail(err, TP_ERR_USAGE, "at most %d temperatures", max);
         char *stop;
         errno = 0;
         double t = strtod(p, &stop);
         if (stop == p || stop > end || (stop < end && *stop != ',') || !isfinite(t) ||
             t < 0 || t > TP_TEMPERATURE_MAX)
-            return tp_fail(err, TP_ERR_USAGE, "sweep: '%.*s' is not a list of temperatures "
-                           "from 0 to %g", (int)(len > 60 ? 60 : len), text, TP_TEMPERATURE_MAX);
-        int n = out->n_temperatures;
-        if (n > 0 && t <= out->temperatures[n - 1])
-            return tp_fail(err, TP_ERR_USAGE, "sweep: temperatures must increase");
-        out->temperatures[out->n_temperatures++] = t;
+            return tp_fail(err, TP_ERR_USAGE, "'%.*s' is not a list of temperatures from 0 "
+                           "to %g", (int)(len > 60 ? 60 : len), text, TP_TEMPERATURE_MAX);
+        if (*n > 0 && t <= out[*n - 1])
+            return tp_fail(err, TP_ERR_USAGE, "temperatures must increase ('%.*s')",
+                           (int)(len > 60 ? 60 : len), text);
+        out[(*n)++] = t;
         p = stop + (stop < end);
     }
-    return TP_OK;
+    return *n ? TP_OK : tp_fail(err, TP_ERR_USAGE, "no temperatures given");
 }
 
-static tp_status parse_request_strategies(const char *text, tp_sweep_request *out,
-                                          tp_error *err)
+tp_status tp_parse_strategies(const char *text, tp_strategy *out, int max, int *n,
+                              tp_error *err)
 {
-    char buf[512];
+    char buf[1024];
     if (strlen(text) >= sizeof buf)
-        return tp_fail(err, TP_ERR_USAGE, "sweep: the strategy list is too long");
+        return tp_fail(err, TP_ERR_USAGE, "the strategy list is too long");
     strcpy(buf, text);
-    out->n_strategies = 0;
+    *n = 0;
     for (char *save, *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-        if (out->n_strategies == TP_SWEEP_REQ_STRATEGIES)
-            return tp_fail(err, TP_ERR_USAGE, "sweep: at most %d strategies",
-                           TP_SWEEP_REQ_STRATEGIES);
-        tp_status rc = tp_strategy_parse(tok, &out->strategies[out->n_strategies++], err);
+        if (*n == max)
+            return tp_fail(err, TP_ERR_USAGE, "at most %d strategies", max);
+        tp_status rc = tp_strategy_parse(tok, &out[(*n)++], err);
         if (rc)
             return rc;
     }
-    return TP_OK;
+    return *n ? TP_OK : tp_fail(err, TP_ERR_USAGE, "no strategies given");
 }
 
 tp_status tp_sweep_parse_request(const char *args, tp_sweep_request *out, tp_error *err)
 {
     memset(out, 0, sizeof *out);
-    tp_status rc = parse_request_temps("0.2,0.5,0.8,1.1,1.4", 19, out, err);
+    tp_status rc = tp_parse_temperatures("0.2,0.5,0.8,1.1,1.4", 19, out->temperatures,
+                                         TP_SWEEP_REQ_TEMPS, &out->n_temperatures, err);
     if (!rc)
-        rc = parse_request_strategies("sample;top_p=0.9", out, err);
+        rc = tp_parse_strategies("sample;top_p=0.9", out->strategies, TP_SWEEP_REQ_STRATEGIES,
+                                 &out->n_strategies, err);
     while (!rc && isspace((unsigned char)*args))
         args++;
     size_t first = strcspn(args, " \t");
     /* A first word that starts like a number is the temperature list. */
     if (!rc && first && (isdigit((unsigned char)args[0]) || args[0] == '.')) {
-        rc = parse_request_temps(args, first, out, err);
+        rc = tp_parse_temperatures(args, first, out->temperatures, TP_SWEEP_REQ_TEMPS,
+                                   &out->n_temperatures, err);
         args += first;
         while (isspace((unsigned char)*args))
             args++;
     }
     if (!rc && *args)
-        rc = parse_request_strategies(args, out, err);
-    if (!rc && (!out->n_temperatures || !out->n_strategies))
-        rc = tp_fail(err, TP_ERR_USAGE, "sweep: nothing to run");
+        rc = tp_parse_strategies(args, out->strategies, TP_SWEEP_REQ_STRATEGIES,
+                                 &out->n_strategies, err);
+    if (rc)
+        tp_error_prefix(err, "sweep");
     return rc;
 }

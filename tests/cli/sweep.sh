@@ -82,7 +82,7 @@ sweep --progress --length 20 >/dev/null 2>"$TMP/prog"
 grep -q "ETA" "$TMP/prog" && grep -q "18/18 cells" "$TMP/prog" \
     && pass "sweep-progress-bar" || fail "sweep-progress-bar" "$(head -c 200 "$TMP/prog")"
 
-expect_error "sweep-bad-temperature" 2 "'abc' is not a finite number" -- \
+expect_error "sweep-bad-temperature" 2 "'0.5,abc' is not a list of temperatures" -- \
     "$TEMPEST" sweep --model "$MODEL" --temperatures 0.5,abc
 expect_error "sweep-bad-strategy" 2 "beam=0" -- \
     "$TEMPEST" sweep --model "$MODEL" --strategies "sample;beam=0"
