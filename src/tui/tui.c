@@ -212,16 +212,28 @@ static void write_transcript(const tp_app *a, FILE *f)
     fputc('\n', f);
 }
 
+/* Written to a temporary file and renamed into place, so a full disk or a
+ * failed write leaves any earlier transcript of that name intact. */
 int tp_app_save(tp_app *a, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        tp_app_message(a, 1, "cannot write '%s': the path is too long", path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
     if (!f) {
         tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(errno));
         return -1;
     }
     write_transcript(a, f);
-    if (fclose(f) != 0) {
-        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(errno));
+    int bad = ferror(f);
+    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(e));
         return -1;
     }
     tp_app_message(a, 0, "saved %d tokens to %s", a->session->n_steps, path);

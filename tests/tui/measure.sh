@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -n "${TEMPEST_TEST_MODEL:-}" ] && MODEL=$TEMPEST_TEST_MODEL
 SOCK=tempest-measure-$$
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="metrics-line metrics-line-updates sweep-progress sweep-chart sweep-overlay-closes
 sweep-bad-args metrics-line-hidden-when-small"
 if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
@@ -12,22 +12,10 @@ if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     exit 0
 fi
 
-t() { tmux -L "$SOCK" "$@"; }
-screen() { t capture-pane -p -t main 2>/dev/null; }
-keys() { t send-keys -t main "$@"; }
-wait_for() {
-    n=$(( ${2:-5} * 20 ))
-    while [ "$n" -gt 0 ]; do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.05
-        n=$((n - 1))
-    done
-    return 1
-}
+. "$(dirname "$0")/tmux_lib.sh"
 metric() { screen | sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
 
-t new-session -d -s main -x 100 -y 30 \
-    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' '$TEMPEST' --model '$MODEL' --prompt ROMEO: --speed 200"
+play 100 30 -- --prompt ROMEO: --speed 200
 if wait_for "text so far: distinct-2=[0-9.]+  repetition=[0-9.]+  mean-entropy=[0-9.]+ bits" 5; then
     pass "metrics-line"
 else

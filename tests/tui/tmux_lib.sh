@@ -1,0 +1,52 @@
+# tmux_lib.sh - driving the playground in tmux; source after tests/lib.sh and
+# after setting SOCK. Every wait polls the screen with a timeout. Each play
+# gets a server of its own: reusing a socket right after kill-server races
+# with the old server's exit.
+PLAYS=0
+t() { tmux -L "$SOCK-$PLAYS" "$@"; }
+kill_all_servers() {
+    i=0
+    while [ "$i" -le "$PLAYS" ]; do tmux -L "$SOCK-$i" kill-server 2>/dev/null; i=$((i + 1)); done
+}
+screen() { t capture-pane -p -t main 2>/dev/null; }
+screen_escapes() { t capture-pane -p -e -t main 2>/dev/null; }
+keys() { t send-keys -t main "$@"; }
+status_line() { screen | grep -E '^T=' | head -1; }
+title_line() { screen | head -1; }
+
+# wait_for ERE [SECONDS]: until the screen matches.
+wait_for() {
+    n=$(( ${2:-5} * 20 ))
+    while [ "$n" -gt 0 ]; do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# wait_gone ERE [SECONDS]: until the screen no longer matches.
+wait_gone() {
+    n=$(( ${2:-5} * 20 ))
+    while [ "$n" -gt 0 ]; do
+        screen | grep -Eq -- "$1" || return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# play COLS ROWS [ENV=VALUE...] -- [ARGS...]: a fresh playground session.
+play() {
+    cols=$1 rows=$2
+    shift 2
+    envs=""
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs '$1'"; shift; done
+    [ "${1:-}" = "--" ] && shift
+    args=""
+    for a in "$@"; do args="$args '$a'"; done
+    t kill-server 2>/dev/null
+    PLAYS=$((PLAYS + 1))
+    t new-session -d -s main -x "$cols" -y "$rows" \
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$TMP/exit'; sleep 30"
+}
