@@ -12,7 +12,7 @@ if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
     exit 0
 fi
-. "$(dirname "$0")/tmux_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 sgr() { screen_escapes | grep -o "$(printf '\033')\[[0-9;]*m" | sort -u; }
 
 play 100 30 -- --prompt ROMEO:

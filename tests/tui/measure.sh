@@ -12,7 +12,7 @@ if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     exit 0
 fi
 
-. "$(dirname "$0")/tmux_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 metric() { screen | sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
 
 play 100 30 -- --prompt ROMEO: --speed 200
