@@ -212,7 +212,8 @@ static tp_status decoder_init(struct decoder *d, const tp_model *m, const int *p
     if (rc)
         return rc;
     tp_model_prime(m, d->cur[0].state, prompt, n_prompt, d->cur[0].logits);
-    memcpy(d->cur[0].ctx, prompt, (size_t)n_prompt * sizeof *prompt);
+    if (n_prompt > 0) /* prompt may be NULL when empty */
+        memcpy(d->cur[0].ctx, prompt, (size_t)n_prompt * sizeof *prompt);
     d->n_cur = 1;
     return TP_OK;
 }

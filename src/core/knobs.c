@@ -288,7 +288,7 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
         if (SIMPLE[i].act == TP_ACT_SET_PROMPT)
             tp_unescape_line(arg, out->text, sizeof out->text);
         else
-            snprintf(out->text, sizeof out->text, "%s", arg);
+            memcpy(out->text, arg, strlen(arg) + 1); /* length checked above */
         return TP_OK;
     }
     return tp_fail(err, TP_ERR_USAGE, "unknown command '%.40s' (try :help)", name);
