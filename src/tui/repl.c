@@ -57,6 +57,18 @@ static void generate(repl *r, long n)
     fflush(stdout);
 }
 
+/* Print s left-aligned in width columns: ␣ is one column but three bytes,
+ * so printf's %-8s would misalign the table. */
+static void print_padded(const char *s, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xc0) != 0x80;
+    fputs(s, stdout);
+    for (; cols < width; cols++)
+        putchar(' ');
+}
+
 static void show(repl *r)
 {
     char knobs[160], pct[16], base[16];
@@ -70,7 +82,9 @@ static void show(repl *r)
         const tp_hist_row *row = &r->view.rows[i];
         tp_format_percent(row->p, pct, sizeof pct);
         tp_format_percent(row->p_base, base, sizeof base);
-        printf("%-4d  %-8s  %7s  %7s  %s\n", i + 1, row->label, pct, base,
+        printf("%-4d  ", i + 1);
+        print_padded(row->label, 8);
+        printf("  %7s  %7s  %s\n", pct, base,
                row->cut_by >= 0 ? tp_stage_name((tp_stage)row->cut_by) : "-");
     }
     tp_format_percent(r->view.others_p, pct, sizeof pct);
@@ -87,6 +101,7 @@ static void help(void)
 
 static void report(const tp_error *err)
 {
+    fflush(stdout); /* keep the error after the output it follows */
     fprintf(stderr, "tempest repl: %s\n", err->msg);
 }
 
