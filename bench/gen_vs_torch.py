@@ -1,18 +1,21 @@
 #!/usr/bin/python3
 """Generation speed of tempest against PyTorch's canonical loop, one run.
 
-For each model: tokens per second of `tempest generate` (batch 1) and of the
-loop PyTorch tutorials use (model step with carried state, logits / T,
-softmax, multinomial, feed back; under no_grad), both on one thread, and
-their ratio. Run from the repository root:
+Driven by bench/gen_vs_torch.sh (which also builds and runs bench/probe.c for
+the machine's limits); see docs/performance.md. For each model, batch 1 and
+batch 64: tokens per second of `tempest generate` and of the loop PyTorch
+tutorials use (model step with carried state, logits / T, softmax,
+multinomial, feed back; under no_grad), with torch.set_num_threads set to the
+cores tempest used, the ratio, and tempest's fraction of the machine's limit
+(batch 1: weight bytes streamed per token x tokens/s against read bandwidth;
+batch 64: 2 x multiply-adds per token x tokens/s against peak FMA).
 
-    /usr/bin/python3 bench/gen_vs_torch.py [--tokens N] [MODEL ...]
-
-Models default to the bundled one plus a tiny random (16, 64, 1) model.
-Timings on a shared machine are noisy: compare the ratio, not the rates.
+    /usr/bin/python3 bench/gen_vs_torch.py --probe build/probe [--seconds S]
 """
 import argparse
+import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import safetensors_io  # noqa: E402
 from train_pytorch import LSTMLanguageModel  # noqa: E402
 
+TEMPEST = os.path.join(ROOT, "tempest")
+
 
 def load_torch(path):
     tensors, meta = safetensors_io.load(path)
@@ -34,57 +39,123 @@ def load_torch(path):
     layers = sum(1 for k in tensors if k.startswith("lstm.weight_ih_l"))
     model = LSTMLanguageModel(len(vocab), embed, hidden, layers)
     model.load_state_dict(tensors)
-    return model.eval(), vocab
+    return model.eval(), (len(vocab), embed, hidden, layers)
+
+
+def random_model(directory, name, embed, hidden, layers):
+    """A random-weight model with the bundled model's 65-character vocabulary."""
+    torch.manual_seed(0)
+    vocab = [chr(c) for c in range(32, 97)]
+    model = LSTMLanguageModel(len(vocab), embed, hidden, layers)
+    path = os.path.join(directory, name)
+    safetensors_io.save(path, model.state_dict(), {"tokenizer": "char", "vocab": json.dumps(vocab)})
+    return path
+
+
+def weight_bytes_and_macs(dims):
+    """Bytes of F32 weights read per step (one embedding row) and multiply-adds."""
+    vocab, embed, hidden, layers = dims
+    macs = vocab * hidden
+    for layer in range(layers):
+        n_in = hidden if layer else embed
+        macs += 4 * hidden * (n_in + hidden)
+    return 4 * (macs + embed), macs
 
 
 @torch.no_grad()
-def torch_rate(model, n, temperature=0.8):
+def torch_run(model, batch, steps, temperature=0.8):
     gen = torch.Generator().manual_seed(1)
-    tok = torch.zeros(1, 1, dtype=torch.long)
+    tok = torch.zeros(batch, 1, dtype=torch.long)
     state = None
     start = time.perf_counter()
-    for _ in range(n):
+    for _ in range(steps):
         logits, state = model(tok, state)
-        p = torch.softmax(logits[0, -1] / temperature, dim=-1)
-        tok = torch.multinomial(p, 1, generator=gen).view(1, 1)
-    return n / (time.perf_counter() - start)
+        p = torch.softmax(logits[:, -1] / temperature, dim=-1)
+        tok = torch.multinomial(p, 1, generator=gen)
+    return time.perf_counter() - start
 
 
-def tempest_rate(path, n):
-    cmd = [os.path.join(ROOT, "tempest"), "generate", "--model", path, "--length", str(n),
-           "--temperature", "0.8"]
+def tempest_run(path, batch, steps):
+    """Wall seconds and cores used (child CPU time / wall)."""
+    cmd = [TEMPEST, "generate", "--model", path, "--length", str(steps), "--temperature", "0.8"]
+    if batch > 1:
+        cmd += ["--batch", str(batch)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return n / (time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu / wall
 
 
-def tiny_model(directory):
-    torch.manual_seed(0)
-    vocab = [chr(c) for c in range(32, 97)]
-    model = LSTMLanguageModel(len(vocab), 16, 64, 1)
-    path = os.path.join(directory, "tiny.safetensors")
-    safetensors_io.save(path, model.state_dict(),
-                        {"tokenizer": "char", "vocab": __import__("json").dumps(vocab)})
-    return path
+def calibrated(run, seconds):
+    """Steps so that one run takes about `seconds`; returns (steps, result of
+    the timed run). Doubling from 16 steps keeps the calibration short."""
+    steps = 16
+    while True:
+        out = run(steps)
+        wall = out[0] if isinstance(out, tuple) else out
+        if wall >= seconds / 4 or steps >= 1 << 22:
+            break
+        steps *= 2
+    steps = max(16, int(steps * seconds / max(wall, 1e-6)))
+    return steps, run(steps)
+
+
+def probe(binary, what, *args):
+    out = subprocess.run([binary, what, *map(str, args)], check=True, capture_output=True,
+                         text=True).stdout
+    return dict((k, float(v)) for k, v in (line.split() for line in out.splitlines()))
+
+
+def has_batch():
+    out = subprocess.run([TEMPEST, "generate", "--help"], capture_output=True, text=True)
+    return "--batch" in out.stdout + out.stderr
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tokens", type=int, default=20000)
-    ap.add_argument("models", nargs="*")
+    ap.add_argument("--probe", required=True, help="the built bench/probe.c")
+    ap.add_argument("--seconds", type=float, default=2.0, help="per measurement")
+    ap.add_argument("--batch", type=int, default=64)
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    batched = has_batch()
+    fma = probe(args.probe, "fma")
+    print(f"machine: peak FMA {fma['fma_gflops_1t']:.1f} GFLOP/s on one core, "
+          f"{fma['fma_gflops_2t']:.1f} on both (shared machine: other jobs may hold a core)")
     with tempfile.TemporaryDirectory() as tmp:
-        models = args.models or [tiny_model(tmp),
-                                 os.path.join(ROOT, "models/shakespeare.safetensors")]
-        print(f"{'model':40s} {'tempest tok/s':>14s} {'torch tok/s':>12s} {'ratio':>7s}")
-        for path in models:
-            model, _ = load_torch(path)
-            torch_n = max(200, args.tokens // 10)
-            t = torch_rate(model, torch_n)
-            c = tempest_rate(path, args.tokens)
-            print(f"{os.path.basename(path):40s} {c:14,.0f} {t:12,.0f} {c / t:6.1f}x",
-                  flush=True)
+        models = [("tiny (16,64,1)", random_model(tmp, "tiny.safetensors", 16, 64, 1)),
+                  ("bundled (64,256,2)", os.path.join(ROOT, "models/shakespeare.safetensors")),
+                  ("large (128,512,2)", random_model(tmp, "large.safetensors", 128, 512, 2))]
+        print(f"\n{'model':20s} {'batch':>5s} {'tempest tok/s':>14s} {'cores':>5s} "
+              f"{'torch tok/s':>12s} {'ratio':>7s}  limit and tempest's fraction of it")
+        for label, path in models:
+            model, dims = load_torch(path)
+            nbytes, macs = weight_bytes_and_macs(dims)
+            bw = probe(args.probe, "read", nbytes)
+            for batch in (1, args.batch):
+                if batch > 1 and not batched:
+                    print(f"{label:20s} {batch:5d} {'n/a (no --batch yet)':>14s}")
+                    continue
+                steps, (wall, cores) = calibrated(lambda n: tempest_run(path, batch, n),
+                                                  args.seconds)
+                rate = batch * steps / wall
+                threads = max(1, round(cores))
+                torch.set_num_threads(threads)
+                tsteps, twall = calibrated(lambda n: torch_run(model, batch, n),
+                                           args.seconds)
+                trate = batch * tsteps / twall
+                if batch == 1:
+                    lim = bw[f"read_gbs_{threads}t"] * 1e9 / nbytes
+                    what = (f"bandwidth {bw[f'read_gbs_{threads}t']:.0f} GB/s for "
+                            f"{nbytes / 1e6:.2f} MB -> {lim:,.0f} tok/s")
+                else:
+                    lim = fma[f"fma_gflops_{threads}t"] * 1e9 / (2 * macs)
+                    what = (f"FMA {fma[f'fma_gflops_{threads}t']:.0f} GFLOP/s, "
+                            f"{2 * macs / 1e6:.2f} MFLOP/token -> {lim:,.0f} tok/s")
+                print(f"{label:20s} {batch:5d} {rate:14,.0f} {cores:5.1f} {trate:12,.0f} "
+                      f"{rate / trate:6.1f}x  {what}: {100 * rate / lim:.0f}%", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,13 +23,15 @@ typedef struct tp_cli_common {
     const char *model_path; /* NULL: the bundled model */
     tp_sampler_config cfg;
     uint64_t seed;
+    tp_weight_type weights; /* --weights: how the model's matrices are stored */
+    int weights_given;      /* else $TEMPEST_WEIGHTS, or f32 */
 } tp_cli_common;
 
 /* Long option ids of the common options (above any short option). */
 enum {
     TP_OPT_MODEL = 1000, TP_OPT_TEMPERATURE, TP_OPT_TOP_K, TP_OPT_TOP_P, TP_OPT_MIN_P,
     TP_OPT_ORDER, TP_OPT_REPEAT_PENALTY, TP_OPT_REPEAT_LAST_N, TP_OPT_SEED, TP_OPT_HELP,
-    TP_OPT_VERSION, TP_OPT_FIRST_OWN,
+    TP_OPT_VERSION, TP_OPT_WEIGHTS, TP_OPT_FIRST_OWN,
 };
 
 #define TP_COMMON_LONG_OPTIONS                                                   \
@@ -42,6 +44,7 @@ enum {
     {"repeat-penalty", required_argument, 0, TP_OPT_REPEAT_PENALTY},             \
     {"repeat-last-n", required_argument, 0, TP_OPT_REPEAT_LAST_N},               \
     {"seed", required_argument, 0, TP_OPT_SEED},                                 \
+    {"weights", required_argument, 0, TP_OPT_WEIGHTS},                           \
     {"help", no_argument, 0, TP_OPT_HELP},                                       \
     {"version", no_argument, 0, TP_OPT_VERSION}
 
@@ -75,7 +78,7 @@ tp_status tp_parse_long(const char *flag, const char *arg, long lo, long hi, lon
 /* The bundled model: $TEMPEST_MODEL, beside the binary, in the source tree or
  * under the install prefix. Returns a malloc'd path or NULL. */
 char *tp_default_model_path(void);
-/* Load c->model_path or the bundled model. */
+/* Load c->model_path or the bundled model, weights stored as c->weights. */
 tp_status tp_cli_load_model(const tp_cli_common *c, tp_model **out, tp_error *err);
 
 /* Print "tempest CMD: message" and return the exit status for err. */

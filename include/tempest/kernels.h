@@ -1,20 +1,84 @@
-/* kernels.h - the hot loops of the model step: the only place for SIMD. */
+/* kernels.h - the hot loops of the model step: the only place for SIMD.
+ *
+ * Weights live in tp_matrix: rows padded with zeros to a multiple of 8
+ * columns (one AVX2 register of floats) and 64-byte aligned, stored as f32,
+ * f16, bf16 or int8 with one scale per row; kernels widen to f32 in
+ * registers. A kernel set (portable C, or AVX2+FMA) is picked at run time;
+ * TEMPEST_KERNEL=portable|avx2 forces one.
+ *
+ * Every kernel computes each (row, sequence) dot product the same way
+ * whatever the number of sequences or the rows it is asked for: eight lane
+ * sums in k order, one fixed reduction, then scale and bias. That is what
+ * makes a batched step bit-identical to single steps.
+ */
 #ifndef TEMPEST_KERNELS_H
 #define TEMPEST_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* y[r] = b[r] + dot(W[r, 0:cols], x) for r in 0..rows; W row-major with
- * row stride cols. b may be NULL (then 0). */
-void tp_matvec(float *y, const float *W, const float *b, const float *x, int rows,
-               int cols);
+#include "tempest/error.h"
 
-/* y[r] += x[r] for r in 0..n. */
-void tp_vec_add(float *y, const float *x, int n);
+/* Columns are padded to a multiple of this; vectors fed to a matrix must be
+ * at least ld long with zeros past cols. */
+#define TP_PAD 8
+
+typedef enum tp_weight_type { TP_W_F32, TP_W_F16, TP_W_BF16, TP_W_INT8, TP_W_N } tp_weight_type;
+
+/* "f32", "f16", "bf16", "int8"; the message names the value otherwise. */
+tp_status tp_weight_type_parse(const char *text, tp_weight_type *out, tp_error *err);
+const char *tp_weight_type_name(tp_weight_type t);
+size_t tp_weight_type_size(tp_weight_type t);
+
+typedef struct tp_matrix {
+    int rows, cols;
+    int ld;              /* row stride in elements: cols rounded up to TP_PAD */
+    tp_weight_type type;
+    void *data;          /* rows * ld elements, 64-byte aligned, zero padded */
+    float *scale;        /* int8: value = q * scale[row]; NULL otherwise */
+} tp_matrix;
+
+/* Store W (rows x cols, row-major f32) as type; int8 rounds each row to 127
+ * steps of max|row| / 127. */
+tp_status tp_matrix_init(tp_matrix *m, const float *W, int rows, int cols, tp_weight_type type,
+                         tp_error *err);
+void tp_matrix_free(tp_matrix *m);
+/* Element (r, c) widened to f32 (for tests and slow paths). */
+float tp_matrix_get(const tp_matrix *m, int r, int c);
+
+/* Y: for every sequence s < n and row r in [r0, r1):
+ *   y[s][r] = b[r] + scale[r] * dot(W row r, x[s])   (scale 1 unless int8)
+ * x[s] holds at least W->ld floats, zero past W->cols. b may be NULL. */
+typedef void (*tp_matmul_fn)(const tp_matrix *W, const float *b, const float *const *x,
+                             float *const *y, int n, int r0, int r1);
 
 /* One LSTM cell update from pre-activations in PyTorch's gate order:
  * gates = [i | f | g | o], each n long.
  *   c' = sigmoid(f) * c + sigmoid(i) * tanh(g);  h' = sigmoid(o) * tanh(c') */
+typedef void (*tp_cell_fn)(const float *gates, float *h, float *c, int n);
+
+typedef struct tp_kernels {
+    const char *name; /* "portable", "avx2" */
+    tp_matmul_fn matmul[TP_W_N];
+    tp_cell_fn lstm_cell;
+} tp_kernels;
+
+/* The kernel set called name ("portable", "avx2"), or for NULL/"" the best
+ * this CPU runs. Unknown names and sets the CPU lacks are errors. */
+tp_status tp_kernels_find(const char *name, const tp_kernels **out, tp_error *err);
+/* As tp_kernels_find with $TEMPEST_KERNEL (unset: the best). */
+tp_status tp_kernels_from_env(const tp_kernels **out, tp_error *err);
+
+/* y[r] += x[r] for r in 0..n. */
+void tp_vec_add(float *y, const float *x, int n);
+
+/* The portable cell with libm's expf/tanhf: the reference the others are
+ * held to. */
 void tp_lstm_cell(const float *gates, float *h, float *c, int n);
+
+/* f32 to IEEE half and bfloat16, round to nearest even (the widening
+ * conversions are in safetensors.h). */
+uint16_t tp_f32_to_f16(float f);
+uint16_t tp_f32_to_bf16(float f);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "tempest/error.h"
+#include "tempest/kernels.h"
 #include "tempest/safetensors.h"
 #include "tempest/vocab.h"
 
@@ -18,8 +19,9 @@
 
 typedef struct tp_layer {
     int n_in;      /* input width: embedding, hidden, or 0 for one-hot input */
-    float *w;      /* [4H][n_in + H]: each row is w_ih's row then w_hh's row */
-    float *w_ih_t; /* one-hot layer 0 only: [V][4H], w_ih transposed */
+    tp_matrix w;   /* [4H][n_in + H]: each row is w_ih's row then w_hh's row,
+                    * so one pass over [x ; h] gives every gate */
+    float *w_ih_t; /* one-hot layer 0 only: [V][4H], w_ih transposed (f32) */
     float *bias;   /* [4H]: bias_ih + bias_hh */
 } tp_layer;
 
@@ -30,24 +32,45 @@ typedef struct tp_model {
     int n_layers;
     float *embed;  /* [V][E] */
     tp_layer layers[TP_MAX_LAYERS];
-    float *head_w; /* [V][H] */
-    float *head_b; /* [V] */
+    tp_matrix head_w; /* [V][H] */
+    float *head_b;    /* [V] */
     tp_vocab *vocab;
     char *description;
     size_t n_params;
+    tp_weight_type weights;    /* how the matrices are stored */
+    const tp_kernels *kernels; /* the kernels every step uses */
+    int threads;               /* most threads a batched step may use */
 } tp_model;
+
+/* How to load: weight precision and kernel set (NULL: $TEMPEST_KERNEL, or
+ * the best the CPU runs). */
+typedef struct tp_model_options {
+    tp_weight_type weights;
+    const char *kernel;
+} tp_model_options;
 
 typedef struct tp_state {
     int n_layers, n_hidden;
     float *h;  /* [L][H] */
     float *c;  /* [L][H] */
-    float *xh; /* scratch: layer input then h */
+    float *xh; /* scratch: layer input then h, zero padded to the widest
+                * matrix row (kernels read whole padded rows) */
+    int xh_len;
     float *gates;
 } tp_state;
 
+/* Load with f32 weights and the default kernels; $TEMPEST_WEIGHTS
+ * (f32|f16|bf16|int8) and $TEMPEST_KERNEL (portable|avx2) override them,
+ * a bad value being an error. */
 tp_status tp_model_load(tp_model **out, const char *path, tp_error *err);
+tp_status tp_model_load_with(tp_model **out, const char *path, const tp_model_options *opt,
+                             tp_error *err);
 tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st,
                                     tp_error *err);
+tp_status tp_model_from_safetensors_with(tp_model **out, const tp_safetensors *st,
+                                         const tp_model_options *opt, tp_error *err);
+/* The options tp_model_load uses: from the environment (see above). */
+tp_status tp_model_options_from_env(tp_model_options *opt, tp_error *err);
 void tp_model_free(tp_model *m);
 
 /* A zero state, as PyTorch starts with; NULL when out of memory. */
@@ -70,5 +93,12 @@ void tp_model_prime(const tp_model *m, tp_state *s, const int *ids, int n, float
 /* Feed one token (0 <= token < n_vocab): updates state and, when logits is
  * not NULL, writes the n_vocab logits for the next token. */
 void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits);
+
+/* n steps at once: states[i] reads tokens[i] and, when logits is not NULL,
+ * writes its logits to logits + i * n_vocab. One pass over the weights
+ * serves all n, and each result is bit-identical to tp_model_step on that
+ * state alone (same kernels). The states must be distinct. */
+void tp_model_step_batch(const tp_model *m, tp_state **states, const int *tokens, int n,
+                         float *logits);
 
 #endif

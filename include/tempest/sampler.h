@@ -3,7 +3,8 @@
  * Each stage maps (logits, kept set) to (logits, kept set):
  *   repeat_penalty  CTRL-style: a logit z of a token seen in the last N
  *                   context tokens becomes z / R if z > 0, else z * R
- *   temperature     z / T; T = 0 keeps only the argmax (lowest id on ties)
+ *   temperature     z / T (as z * (1 / T), within an ulp); T = 0 keeps only
+ *                   the argmax (lowest id on ties)
  *   top_k           keep the k highest logits (ties at the boundary keep
  *                   the lower id); k <= 0 or k >= V is off
  *   top_p           keep the smallest highest-probability prefix whose mass
@@ -13,6 +14,12 @@
  * kept set, computed max-subtracted in double precision, so any T in
  * (0, 100] is finite. At least one token always survives. The distribution
  * after every stage is kept in the tp_dist so a front end can draw it.
+ *
+ * Cost: top-k and top-p select partially (a bounded heap or quickselect,
+ * then sort only the prefix that survives), and every stage after the first
+ * cut works on the kept tokens only. What stays proportional to the
+ * vocabulary is a few plain passes plus the optional views (tp_dist.views):
+ * p_base costs n exp() calls and each stage snapshot n doubles.
  */
 #ifndef TEMPEST_SAMPLER_H
 #define TEMPEST_SAMPLER_H
@@ -62,8 +69,18 @@ void tp_sampler_order_label(const tp_sampler_config *cfg, char *out, size_t cap)
 const char *tp_stage_name(tp_stage s);
 int tp_sampler_is_temperature_first(const tp_sampler_config *cfg);
 
+/* Bits of tp_dist.views: which optional views tp_sampler_apply fills. */
+#define TP_VIEW_BASE 1u   /* p_base (read by tp_dist_rank, tp_dist_order(d, 0, ..)) */
+#define TP_VIEW_STAGES 2u /* stage_p */
+#define TP_VIEW_ALL (TP_VIEW_BASE | TP_VIEW_STAGES)
+
 typedef struct tp_dist {
     int n;               /* vocabulary size */
+    /* TP_VIEW_ALL after tp_dist_init, so the UI and session see everything;
+     * a caller that only draws tokens may clear bits to skip that work (the
+     * arrays are then left as they were). p, kept, cut_by, n_kept and
+     * entropy_bits are always filled and do not depend on it. */
+    unsigned views;
     float *logits;       /* raw logits */
     double *p_base;      /* plain softmax of the raw logits (T = 1, nothing cut) */
     double *p;           /* after the whole chain; 0 for cut tokens */
@@ -78,6 +95,7 @@ typedef struct tp_dist {
     double *z;
     struct tp_ranked *ranked;
     unsigned char *seen;
+    int *cand;           /* ids still kept, in id order (n_kept of them) */
 } tp_dist;
 
 tp_status tp_dist_init(tp_dist *d, int n, tp_error *err);

@@ -16,6 +16,11 @@
 #endif
 #define BUNDLED_MODEL "models/shakespeare.safetensors"
 
+#define WEIGHTS_HELP                                                                    \
+    "  --weights W            store the weights as f32 (default), f16, bf16 or int8\n" \
+    "                         (one scale per row): less memory and bandwidth, logits\n" \
+    "                         a little off f32 (see tempest(1) for the cost)\n"
+
 const char TP_COMMON_HELP[] =
     "Model and sampling options:\n"
     "  --model PATH           safetensors model (default: the bundled Shakespeare model)\n"
@@ -29,6 +34,7 @@ const char TP_COMMON_HELP[] =
     "  --repeat-penalty R     CTRL-style penalty on recent tokens; 1 is off (default 1)\n"
     "  --repeat-last-n N      how many recent tokens it looks at (default 64)\n"
     "  --seed S               random seed, 0 to 2^64-1 (default 1)\n"
+    WEIGHTS_HELP
     "  --help, --version\n";
 
 void tp_cli_common_init(tp_cli_common *c)
@@ -114,6 +120,16 @@ int tp_cli_common_option(tp_cli_common *c, int opt, const char *arg, tp_error *e
             cfg->repeat_last_n = (int)n;
         break;
     case TP_OPT_SEED: rc = parse_seed(arg, &c->seed, err); break;
+    case TP_OPT_WEIGHTS:
+        rc = tp_weight_type_parse(arg, &c->weights, err);
+        c->weights_given = !rc;
+        if (rc)
+            tp_error_prefix(err, "--weights");
+        /* Front ends that load by path (the playground, probs --logits)
+         * read the precision from the environment, as tp_model_load does. */
+        if (!rc && setenv("TEMPEST_WEIGHTS", arg, 1) != 0)
+            rc = tp_fail(err, TP_ERR_NOMEM, "out of memory for --weights");
+        break;
     default: return 0;
     }
     return rc ? -1 : 1;
@@ -133,7 +149,8 @@ int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *op
         if (r > 0)
             continue;
         if (opt == TP_OPT_HELP) {
-            printf("%s%s", help, common_help ? TP_COMMON_HELP : "");
+            /* Commands without the common help still take --weights. */
+            printf("%s%s", help, common_help ? TP_COMMON_HELP : WEIGHTS_HELP);
             return TP_EXIT_OK;
         }
         if (opt == TP_OPT_VERSION) {
@@ -179,12 +196,19 @@ char *tp_default_model_path(void)
 
 tp_status tp_cli_load_model(const tp_cli_common *c, tp_model **out, tp_error *err)
 {
+    tp_model_options opt;
+    *out = NULL;
+    tp_status rc = tp_model_options_from_env(&opt, err);
+    if (rc)
+        return rc;
+    if (c->weights_given)
+        opt.weights = c->weights;
     if (c->model_path)
-        return tp_model_load(out, c->model_path, err);
+        return tp_model_load_with(out, c->model_path, &opt, err);
     char *path = tp_default_model_path();
     if (!path)
         return tp_fail(err, TP_ERR_NOMEM, "out of memory");
-    tp_status rc = tp_model_load(out, path, err);
+    rc = tp_model_load_with(out, path, &opt, err);
     free(path);
     return rc;
 }

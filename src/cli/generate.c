@@ -18,9 +18,16 @@ static const char HELP[] =
     "  --beam N               beam search with N beams (1 to 64): keep the N sequences\n"
     "                         with the highest sum of log probabilities under the\n"
     "                         chain. With top-k, top-p or min-p on, each beam expands\n"
-    "                         by N draws from its filtered distribution (sampled beam)\n\n";
+    "                         by N draws from its filtered distribution (sampled beam)\n"
+    "  --batch N              N samples (1 to 256) with seeds S, S+1, ..., S+N-1 (S from\n"
+    "                         --seed), computed together; each is exactly the text\n"
+    "                         --seed alone would give. They are printed one after\n"
+    "                         another, each but the first preceded by the line\n"
+    "                         \"--- seed K ---\" naming its seed. Not with --beam\n\n";
 
-enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_LENGTH, OPT_BEAM };
+enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_LENGTH, OPT_BEAM, OPT_BATCH };
+
+#define BATCH_MAX 256
 
 static void print_token(const tp_vocab *v, int prev, int id, int *ends_nl)
 {
@@ -68,8 +75,134 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
 
 struct generate_args {
     const char *prompt;
-    long length, beam;
+    long length, beam, batch;
 };
+
+/* One sample of a batch: what a session keeps, minus the history. */
+struct sample {
+    tp_state *state;
+    tp_rng rng;
+    tp_dist dist;
+    int *tokens; /* prompt then generated */
+    int n_tokens;
+};
+
+struct batch {
+    const tp_model *m;
+    const tp_sampler_config *cfg;
+    int n, n_prompt;
+    struct sample *samples;
+    tp_state **states;
+    int *next;     /* the token each sample feeds next */
+    float *logits; /* n x V */
+};
+
+static void batch_free(struct batch *b)
+{
+    for (int i = 0; b->samples && i < b->n; i++) {
+        tp_state_free(b->samples[i].state);
+        tp_dist_free(&b->samples[i].dist);
+        free(b->samples[i].tokens);
+    }
+    free(b->samples);
+    free(b->states);
+    free(b->next);
+    free(b->logits);
+}
+
+/* Prime every sample as a session would: start token, then the prompt. */
+static tp_status batch_init(struct batch *b, const int *ids, int n_ids, uint64_t seed,
+                            long length, tp_error *err)
+{
+    size_t V = (size_t)b->m->n_vocab, cap = (size_t)n_ids + (size_t)length;
+    b->samples = calloc((size_t)b->n, sizeof *b->samples);
+    b->states = calloc((size_t)b->n, sizeof *b->states);
+    b->next = calloc((size_t)b->n, sizeof *b->next);
+    b->logits = calloc((size_t)b->n * V, sizeof *b->logits);
+    if (!b->samples || !b->states || !b->next || !b->logits)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for %d samples", b->n);
+    for (int i = 0; i < b->n; i++) {
+        struct sample *s = &b->samples[i];
+        s->state = tp_state_new(b->m);
+        s->tokens = malloc((cap ? cap : 1) * sizeof *s->tokens);
+        if (!s->state || !s->tokens)
+            return tp_fail(err, TP_ERR_NOMEM, "out of memory for %d samples of %ld tokens",
+                           b->n, length);
+        tp_status rc = tp_dist_init(&s->dist, (int)V, err);
+        if (rc)
+            return rc;
+        tp_rng_seed(&s->rng, seed + (uint64_t)i); /* wraps like any uint64_t */
+        if (n_ids)
+            memcpy(s->tokens, ids, (size_t)n_ids * sizeof *ids);
+        s->n_tokens = n_ids;
+        b->states[i] = s->state;
+        tp_model_prime(b->m, s->state, ids, n_ids, b->logits + (size_t)i * V);
+    }
+    return TP_OK;
+}
+
+/* Draw every sample's next token from its logits, then advance all states in
+ * one batched step (bit-identical to stepping each alone). */
+static void batch_step(struct batch *b)
+{
+    size_t V = (size_t)b->m->n_vocab;
+    for (int i = 0; i < b->n; i++) {
+        struct sample *s = &b->samples[i];
+        tp_sampler_apply(b->cfg, b->logits + (size_t)i * V, s->tokens, s->n_tokens, &s->dist);
+        int tok = tp_sampler_draw(&s->dist, &s->rng);
+        s->tokens[s->n_tokens++] = tok;
+        b->next[i] = tok;
+    }
+    tp_model_step_batch(b->m, b->states, b->next, b->n, b->logits);
+}
+
+/* The text `generate --seed` would print for one sample. */
+static void print_sample(const tp_vocab *v, const char *prompt, const struct sample *s,
+                         int n_prompt)
+{
+    fputs(prompt, stdout);
+    int ends_nl = prompt[0] ? prompt[strlen(prompt) - 1] == '\n' : 1;
+    int prev = n_prompt ? s->tokens[n_prompt - 1] : -1;
+    for (int i = n_prompt; i < s->n_tokens; i++) {
+        print_token(v, prev, s->tokens[i], &ends_nl);
+        prev = s->tokens[i];
+    }
+    if (!ends_nl)
+        putchar('\n');
+}
+
+static int run_batch(const tp_cli_common *c, const struct generate_args *a)
+{
+    tp_error err = {0};
+    tp_model *m = NULL;
+    int *ids = NULL, n_ids = 0;
+    struct batch b = {.cfg = &c->cfg, .n = (int)a->batch};
+    tp_status rc = tp_sampler_validate(&c->cfg, &err);
+    if (!rc)
+        rc = tp_cli_load_model(c, &m, &err);
+    if (!rc)
+        rc = tp_vocab_encode(m->vocab, a->prompt, &ids, &n_ids, &err);
+    b.m = m;
+    b.n_prompt = n_ids;
+    if (!rc)
+        rc = batch_init(&b, ids, n_ids, c->seed, a->length, &err);
+    int status = rc ? tp_cli_report("generate", &err) : TP_EXIT_OK;
+    for (long step = 0; !rc && step < a->length; step++)
+        batch_step(&b);
+    for (int i = 0; !rc && i < b.n; i++) {
+        if (i > 0)
+            printf("--- seed %llu ---\n", (unsigned long long)(c->seed + (uint64_t)i));
+        print_sample(m->vocab, a->prompt, &b.samples[i], n_ids);
+    }
+    if (!rc && fflush(stdout) != 0) {
+        tp_fail(&err, TP_ERR_IO, "cannot write the output");
+        status = tp_cli_report("generate", &err);
+    }
+    batch_free(&b);
+    free(ids);
+    tp_model_free(m);
+    return status;
+}
 
 static int truncating(const tp_sampler_config *cfg)
 {
@@ -115,6 +248,8 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
     }
     if (opt == OPT_BEAM)
         return tp_parse_long("--beam", arg, 1, TP_BEAM_MAX, &a->beam, err);
+    if (opt == OPT_BATCH)
+        return tp_parse_long("--batch", arg, 1, BATCH_MAX, &a->batch, err);
     return tp_parse_long("--length", arg, 0, 10000000, &a->length, err);
 }
 
@@ -125,6 +260,7 @@ int tp_cmd_generate(int argc, char **argv)
         {"prompt", required_argument, 0, OPT_PROMPT},
         {"length", required_argument, 0, OPT_LENGTH},
         {"beam", required_argument, 0, OPT_BEAM},
+        {"batch", required_argument, 0, OPT_BATCH},
         {0, 0, 0, 0},
     };
     tp_cli_common c;
@@ -135,5 +271,10 @@ int tp_cmd_generate(int argc, char **argv)
         return st;
     if (optind < argc)
         return tp_cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+    if (a.beam && a.batch)
+        return tp_cli_usage_error("generate", "--batch %ld cannot be combined with --beam %ld",
+                                  a.batch, a.beam);
+    if (a.batch)
+        return run_batch(&c, &a);
     return a.beam ? run_beam(&c, &a) : run(&c, a.prompt, a.length);
 }

@@ -7,9 +7,11 @@
  */
 #include "tempest/model.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tempest/kernels.h"
 
@@ -203,6 +205,36 @@ static float *read_tensor(const tp_tensor *t, tp_error *err)
     return p;
 }
 
+/* The fused [4H][n_in + H] rows of a layer in f32: w_ih's row then w_hh's
+ * (w_ih goes to w_ih_t instead for a one-hot input). */
+static void fuse_rows(float *fused, const float *w_ih, const float *w_hh, int n_in, int H)
+{
+    int cols = n_in + H;
+    for (int r = 0; r < 4 * H; r++) {
+        memcpy(fused + (size_t)r * cols, w_ih + (size_t)r * n_in, (size_t)n_in * sizeof(float));
+        memcpy(fused + (size_t)r * cols + n_in, w_hh + (size_t)r * H, (size_t)H * sizeof(float));
+    }
+}
+
+static void transpose_one_hot(float *w_ih_t, const float *w_ih, int G, int V)
+{
+    for (int r = 0; r < G; r++)
+        for (int v = 0; v < V; v++)
+            w_ih_t[(size_t)v * G + r] = w_ih[(size_t)r * V + v];
+}
+
+static tp_status add_biases(tp_layer *ly, int l, const struct found *f, int G, tp_error *err)
+{
+    for (int k = 2; k < 4 && f->rec[l][k]; k++) {
+        float *b = read_tensor(f->rec[l][k], err);
+        if (!b)
+            return err ? err->code : TP_ERR_NOMEM;
+        tp_vec_add(ly->bias, b, G);
+        free(b);
+    }
+    return TP_OK;
+}
+
 static tp_status load_layer(tp_model *m, int l, const struct found *f, tp_error *err)
 {
     tp_layer *ly = &m->layers[l];
@@ -211,30 +243,21 @@ static tp_status load_layer(tp_model *m, int l, const struct found *f, tp_error 
     ly->n_in = one_hot ? 0 : (l == 0 ? m->n_embed : H);
     float *w_ih = read_tensor(f->rec[l][0], err);
     float *w_hh = w_ih ? read_tensor(f->rec[l][1], err) : NULL;
-    ly->w = alloc_floats((size_t)G * (size_t)(ly->n_in + H), err);
+    float *fused = w_hh ? alloc_floats((size_t)G * (size_t)(ly->n_in + H), err) : NULL;
     ly->bias = alloc_floats((size_t)G, err);
     if (one_hot)
         ly->w_ih_t = alloc_floats((size_t)G * (size_t)m->n_vocab, err);
-    tp_status rc = (!w_ih || !w_hh || !ly->w || !ly->bias || (one_hot && !ly->w_ih_t))
+    tp_status rc = (!fused || !ly->bias || (one_hot && !ly->w_ih_t))
                        ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
-    int cols = ly->n_in + H;
-    for (int r = 0; r < G && !rc; r++) {
-        if (!one_hot)
-            memcpy(ly->w + (size_t)r * cols, w_ih + (size_t)r * ly->n_in,
-                   (size_t)ly->n_in * sizeof(float));
-        memcpy(ly->w + (size_t)r * cols + ly->n_in, w_hh + (size_t)r * H,
-               (size_t)H * sizeof(float));
-        for (int v = 0; one_hot && v < m->n_vocab; v++)
-            ly->w_ih_t[(size_t)v * G + r] = w_ih[(size_t)r * m->n_vocab + v];
+    if (!rc) {
+        fuse_rows(fused, w_ih, w_hh, ly->n_in, H);
+        if (one_hot)
+            transpose_one_hot(ly->w_ih_t, w_ih, G, m->n_vocab);
+        rc = tp_matrix_init(&ly->w, fused, G, ly->n_in + H, m->weights, err);
     }
-    for (int k = 2; k < 4 && !rc && f->rec[l][k]; k++) {
-        float *b = read_tensor(f->rec[l][k], err);
-        if (!b)
-            rc = err ? err->code : TP_ERR_NOMEM;
-        else
-            tp_vec_add(ly->bias, b, G);
-        free(b);
-    }
+    if (!rc)
+        rc = add_biases(ly, l, f, G, err);
+    free(fused);
     free(w_ih);
     free(w_hh);
     return rc;
@@ -272,8 +295,14 @@ static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
 {
     if (f->embed && !(m->embed = read_tensor(f->embed, err)))
         return err ? err->code : TP_ERR_NOMEM;
-    if (!(m->head_w = read_tensor(f->head_w, err)))
+    float *head = read_tensor(f->head_w, err);
+    if (!head)
         return err ? err->code : TP_ERR_NOMEM;
+    tp_status head_rc = tp_matrix_init(&m->head_w, head, m->n_vocab, m->n_hidden, m->weights,
+                                       err);
+    free(head);
+    if (head_rc)
+        return head_rc;
     if (f->head_b)
         m->head_b = read_tensor(f->head_b, err);
     else
@@ -288,7 +317,31 @@ static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
     return TP_OK;
 }
 
-tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st, tp_error *err)
+tp_status tp_model_options_from_env(tp_model_options *opt, tp_error *err)
+{
+    opt->weights = TP_W_F32;
+    opt->kernel = getenv("TEMPEST_KERNEL");
+    const char *w = getenv("TEMPEST_WEIGHTS");
+    if (w && *w && tp_weight_type_parse(w, &opt->weights, err) != TP_OK) {
+        tp_error_prefix(err, "TEMPEST_WEIGHTS");
+        return err ? err->code : TP_ERR_USAGE;
+    }
+    return TP_OK;
+}
+
+/* Two threads pay off only on a machine with two cores to give;
+ * TEMPEST_THREADS=1 keeps a batched step on one (for benchmarks). */
+static int cores_to_use(void)
+{
+    const char *env = getenv("TEMPEST_THREADS");
+    if (env && strcmp(env, "1") == 0)
+        return 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 2 ? 2 : 1;
+}
+
+tp_status tp_model_from_safetensors_with(tp_model **out, const tp_safetensors *st,
+                                         const tp_model_options *opt, tp_error *err)
 {
     *out = NULL;
     struct found f;
@@ -299,6 +352,10 @@ tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st, tp
     tp_model *m = calloc(1, sizeof *m);
     if (!m)
         return rc ? rc : tp_fail(err, TP_ERR_NOMEM, "out of memory for the model");
+    m->weights = opt->weights;
+    m->threads = cores_to_use();
+    if (!rc)
+        rc = tp_kernels_find(opt->kernel, &m->kernels, err);
     if (!rc)
         rc = infer_sizes(m, &f, err);
     if (!rc)
@@ -316,14 +373,23 @@ tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st, tp
     return TP_OK;
 }
 
-tp_status tp_model_load(tp_model **out, const char *path, tp_error *err)
+tp_status tp_model_from_safetensors(tp_model **out, const tp_safetensors *st, tp_error *err)
+{
+    tp_model_options opt;
+    *out = NULL;
+    tp_status rc = tp_model_options_from_env(&opt, err);
+    return rc ? rc : tp_model_from_safetensors_with(out, st, &opt, err);
+}
+
+tp_status tp_model_load_with(tp_model **out, const char *path, const tp_model_options *opt,
+                             tp_error *err)
 {
     tp_safetensors st;
     *out = NULL;
     tp_status rc = tp_st_open(&st, path, err);
     if (rc)
         return rc;
-    rc = tp_model_from_safetensors(out, &st, err);
+    rc = tp_model_from_safetensors_with(out, &st, opt, err);
     if (rc)
         tp_error_prefix(err, "%s", path);
     /* Weights were copied out, so the mapping can go: a file replaced or
@@ -332,17 +398,25 @@ tp_status tp_model_load(tp_model **out, const char *path, tp_error *err)
     return rc;
 }
 
+tp_status tp_model_load(tp_model **out, const char *path, tp_error *err)
+{
+    tp_model_options opt;
+    *out = NULL;
+    tp_status rc = tp_model_options_from_env(&opt, err);
+    return rc ? rc : tp_model_load_with(out, path, &opt, err);
+}
+
 void tp_model_free(tp_model *m)
 {
     if (!m)
         return;
     free(m->embed);
     for (int l = 0; l < TP_MAX_LAYERS; l++) {
-        free(m->layers[l].w);
+        tp_matrix_free(&m->layers[l].w);
         free(m->layers[l].w_ih_t);
         free(m->layers[l].bias);
     }
-    free(m->head_w);
+    tp_matrix_free(&m->head_w);
     free(m->head_b);
     tp_vocab_free(m->vocab);
     free(m->description);
@@ -355,12 +429,15 @@ tp_state *tp_state_new(const tp_model *m)
     if (!s)
         return NULL;
     size_t LH = (size_t)m->n_layers * (size_t)m->n_hidden;
-    int widest = m->n_embed > m->n_hidden ? m->n_embed : m->n_hidden;
+    int widest = m->head_w.ld;
+    for (int l = 0; l < m->n_layers; l++)
+        widest = m->layers[l].w.ld > widest ? m->layers[l].w.ld : widest;
     s->n_layers = m->n_layers;
     s->n_hidden = m->n_hidden;
+    s->xh_len = widest;
     s->h = calloc(LH, sizeof *s->h);
     s->c = calloc(LH, sizeof *s->c);
-    s->xh = calloc((size_t)widest + (size_t)m->n_hidden, sizeof *s->xh);
+    s->xh = calloc((size_t)widest, sizeof *s->xh);
     s->gates = calloc(4 * (size_t)m->n_hidden, sizeof *s->gates);
     if (!s->h || !s->c || !s->xh || !s->gates) {
         tp_state_free(s);
@@ -394,27 +471,118 @@ void tp_state_copy(tp_state *dst, const tp_state *src)
     memcpy(dst->c, src->c, LH * sizeof *dst->c);
 }
 
+/* ---- the step ------------------------------------------------------------ */
+
+/* Below this many multiply-adds a second thread costs more to start than it
+ * saves (measured: thread start and join take tens of microseconds). */
+#define TP_THREAD_MIN_WORK (1L << 22)
+/* Sequences handled per pass over the weights. */
+#define TP_BATCH_CHUNK 64
+
+struct matmul_job {
+    const tp_model *m;
+    const tp_matrix *W;
+    const float *b;
+    const float *const *x;
+    float *const *y;
+    int n, r0, r1;
+};
+
+static void *matmul_job_run(void *arg)
+{
+    const struct matmul_job *j = arg;
+    j->m->kernels->matmul[j->W->type](j->W, j->b, j->x, j->y, j->n, j->r0, j->r1);
+    return NULL;
+}
+
+/* y[s] = W x[s] + b for s < n, the rows split over two threads when the work
+ * is large enough. Rows are independent, so the split changes no result. */
+static void matmul(const tp_model *m, const tp_matrix *W, const float *b, const float *const *x,
+                   float *const *y, int n)
+{
+    struct matmul_job all = {m, W, b, x, y, n, 0, W->rows};
+    long work = (long)n * W->rows * W->ld;
+    if (m->threads < 2 || work < TP_THREAD_MIN_WORK || W->rows < 16) {
+        matmul_job_run(&all);
+        return;
+    }
+    struct matmul_job upper = all;
+    all.r1 = upper.r0 = W->rows / 2 / 8 * 8;
+    pthread_t t;
+    if (pthread_create(&t, NULL, matmul_job_run, &upper) != 0) {
+        all.r1 = W->rows; /* no thread to be had: do it all here */
+        matmul_job_run(&all);
+        return;
+    }
+    matmul_job_run(&all);
+    pthread_join(t, NULL);
+}
+
+/* xh = [layer input ; h_prev ; zeros up to the padded row width]. */
+static void fill_layer_input(const tp_model *m, int l, tp_state *s, int token)
+{
+    const tp_layer *ly = &m->layers[l];
+    int H = m->n_hidden;
+    if (l == 0 && ly->n_in > 0)
+        memcpy(s->xh, m->embed + (size_t)token * m->n_embed, (size_t)ly->n_in * sizeof(float));
+    else if (l > 0)
+        memcpy(s->xh, s->h + (size_t)(l - 1) * H, (size_t)H * sizeof(float));
+    memcpy(s->xh + ly->n_in, s->h + (size_t)l * H, (size_t)H * sizeof(float));
+    int used = ly->n_in + H;
+    memset(s->xh + used, 0, (size_t)(ly->w.ld - used) * sizeof(float));
+}
+
+static void layer_step(const tp_model *m, int l, tp_state **states, const int *tokens, int n)
+{
+    const tp_layer *ly = &m->layers[l];
+    int H = m->n_hidden;
+    const float *x[TP_BATCH_CHUNK];
+    float *y[TP_BATCH_CHUNK];
+    for (int i = 0; i < n; i++) {
+        fill_layer_input(m, l, states[i], tokens[i]);
+        x[i] = states[i]->xh;
+        y[i] = states[i]->gates;
+    }
+    matmul(m, &ly->w, ly->bias, x, y, n);
+    for (int i = 0; i < n; i++) {
+        tp_state *s = states[i];
+        if (ly->w_ih_t)
+            tp_vec_add(s->gates, ly->w_ih_t + (size_t)tokens[i] * 4 * H, 4 * H);
+        m->kernels->lstm_cell(s->gates, s->h + (size_t)l * H, s->c + (size_t)l * H, H);
+    }
+}
+
+static void head_step(const tp_model *m, tp_state **states, int n, float *logits)
+{
+    int H = m->n_hidden, ld = m->head_w.ld;
+    const float *x[TP_BATCH_CHUNK];
+    float *y[TP_BATCH_CHUNK];
+    for (int i = 0; i < n; i++) {
+        tp_state *s = states[i];
+        memcpy(s->xh, s->h + (size_t)(m->n_layers - 1) * H, (size_t)H * sizeof(float));
+        memset(s->xh + H, 0, (size_t)(ld - H) * sizeof(float));
+        x[i] = s->xh;
+        y[i] = logits + (size_t)i * (size_t)m->n_vocab;
+    }
+    matmul(m, &m->head_w, m->head_b, x, y, n);
+}
+
+void tp_model_step_batch(const tp_model *m, tp_state **states, const int *tokens, int n,
+                         float *logits)
+{
+    for (int done = 0; done < n; done += TP_BATCH_CHUNK) {
+        int k = n - done < TP_BATCH_CHUNK ? n - done : TP_BATCH_CHUNK;
+        for (int l = 0; l < m->n_layers; l++)
+            layer_step(m, l, states + done, tokens + done, k);
+        if (logits)
+            head_step(m, states + done, k, logits + (size_t)done * (size_t)m->n_vocab);
+    }
+}
+
+/* One sequence is a batch of one: the same code, so the same bits. */
 void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits)
 {
-    int H = m->n_hidden;
-    for (int l = 0; l < m->n_layers; l++) {
-        const tp_layer *ly = &m->layers[l];
-        float *h = s->h + (size_t)l * H, *c = s->c + (size_t)l * H;
-        /* xh = [layer input ; h_prev] so one pass over the fused rows
-         * computes W_ih x + W_hh h. */
-        if (l == 0 && ly->n_in > 0)
-            memcpy(s->xh, m->embed + (size_t)token * m->n_embed, (size_t)ly->n_in * 4);
-        else if (l > 0)
-            memcpy(s->xh, s->h + (size_t)(l - 1) * H, (size_t)H * sizeof(float));
-        memcpy(s->xh + ly->n_in, h, (size_t)H * sizeof(float));
-        tp_matvec(s->gates, ly->w, ly->bias, s->xh, 4 * H, ly->n_in + H);
-        if (ly->w_ih_t)
-            tp_vec_add(s->gates, ly->w_ih_t + (size_t)token * 4 * H, 4 * H);
-        tp_lstm_cell(s->gates, h, c, H);
-    }
-    if (logits)
-        tp_matvec(logits, m->head_w, m->head_b, s->h + (size_t)(m->n_layers - 1) * H,
-                  m->n_vocab, H);
+    tp_model_step_batch(m, &s, &token, 1, logits);
 }
 
 int tp_model_start_token(const tp_model *m)

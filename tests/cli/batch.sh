@@ -1,0 +1,93 @@
+#!/bin/sh
+# batch.sh - `generate --batch` (N seeds computed together, each identical to
+# its --seed run), `--weights` (reduced-precision weights) and TEMPEST_KERNEL.
+. "$(dirname "$0")/../lib.sh"
+
+RANDOM_MODEL="$TMP/onehot.safetensors"
+$PY "$ROOT/tests/tools/make_model.py" --out "$RANDOM_MODEL" --one-hot --hidden 21 --layers 2 \
+    --seed 4 >/dev/null 2>&1 || fail "batch-make-model" "make_model.py failed"
+
+# batch_equals_seeds NAME MODEL EXTRA...: --batch 3 --seed 5 must be the
+# --seed 5, 6 and 7 outputs joined by the separator lines.
+batch_equals_seeds() {
+    name=$1 model=$2
+    shift 2
+    gen() { "$TEMPEST" generate --model "$model" --length 120 --prompt "ROMEO:" "$@"; }
+    gen --batch 3 --seed 5 "$@" >"$TMP/batch" 2>"$TMP/err"
+    st=$?
+    { gen --seed 5 "$@"; echo "--- seed 6 ---"; gen --seed 6 "$@"; echo "--- seed 7 ---"
+      gen --seed 7 "$@"; } >"$TMP/single" 2>/dev/null
+    if [ $st = 0 ] && cmp -s "$TMP/batch" "$TMP/single" && [ -s "$TMP/batch" ]; then
+        pass "$name"
+    else
+        fail "$name" "exit $st; $(head -c 200 "$TMP/err"); diff: $(diff "$TMP/batch" "$TMP/single" | head -5)"
+    fi
+}
+
+if [ -f "$MODEL" ]; then
+    batch_equals_seeds "batch-equals-separate-seeds" "$MODEL"
+    batch_equals_seeds "batch-equals-separate-seeds-truncated" "$MODEL" --top-p 0.9 \
+        --repeat-penalty 1.3 --temperature 1.1
+    batch_equals_seeds "batch-equals-separate-seeds-bf16" "$MODEL" --weights bf16
+    export TEMPEST_KERNEL=portable
+    batch_equals_seeds "batch-equals-separate-seeds-portable" "$MODEL"
+    unset TEMPEST_KERNEL
+else
+    skip "batch-equals-separate-seeds" "the bundled model $MODEL is missing"
+fi
+[ -f "$RANDOM_MODEL" ] && batch_equals_seeds "batch-equals-separate-seeds-one-hot" \
+    "$RANDOM_MODEL" --weights int8
+
+# Samples differ from one another (the seeds really are S, S+1, ...).
+"$TEMPEST" generate --model "$RANDOM_MODEL" --batch 2 --length 60 >"$TMP/two" 2>/dev/null
+if [ "$(grep -c '^--- seed 2 ---$' "$TMP/two")" = 1 ] &&
+    [ "$(sed -n '1,/^--- seed/p' "$TMP/two" | head -n -1)" != "$(sed -n '/^--- seed/,$p' "$TMP/two" | tail -n +2)" ]; then
+    pass "batch-samples-differ"
+else
+    fail "batch-samples-differ" "$(head -c 300 "$TMP/two")"
+fi
+
+# Perplexity with reduced-precision weights stays within a few % of f32.
+if [ -f "$MODEL" ] && [ -f "$CORPUS" ]; then
+    tail -c 20000 "$CORPUS" >"$TMP/held.txt"
+    ppl() { "$TEMPEST" eval --model "$MODEL" --text "$TMP/held.txt" "$@" 2>/dev/null |
+        awk '$1 == "perplexity" { print $2 }'; }
+    f32=$(ppl)
+    for w in f16 bf16 int8; do
+        got=$(ppl --weights "$w")
+        if [ -n "$f32" ] && [ -n "$got" ] &&
+            awk -v a="$f32" -v b="$got" 'BEGIN { d = (b - a) / a; exit !(d < 0.03 && d > -0.03) }'; then
+            pass "weights-$w-perplexity-near-f32"
+        else
+            fail "weights-$w-perplexity-near-f32" "f32 '$f32', $w '$got'"
+        fi
+    done
+else
+    skip "weights-perplexity-near-f32" "the bundled model or the corpus is missing"
+fi
+
+# --weights really changes the numbers (not silently ignored).
+"$TEMPEST" probs --model "$RANDOM_MODEL" --context "ab" --json >"$TMP/p32" 2>/dev/null
+"$TEMPEST" probs --model "$RANDOM_MODEL" --context "ab" --json --weights int8 >"$TMP/p8" 2>/dev/null
+if [ -s "$TMP/p8" ] && ! cmp -s "$TMP/p32" "$TMP/p8"; then pass "weights-int8-changes-logits"
+else fail "weights-int8-changes-logits" "identical or empty output"; fi
+
+for cmd in generate probs eval sweep; do
+    expect_error "weights-bad-value-$cmd" 2 "'f8'" -- "$TEMPEST" "$cmd" --weights f8
+done
+expect_error "batch-zero" 2 "--batch 0" -- "$TEMPEST" generate --batch 0
+expect_error "batch-too-many" 2 "--batch 257" -- "$TEMPEST" generate --batch 257
+expect_error "batch-not-a-number" 2 "--batch 'x3'" -- "$TEMPEST" generate --batch x3
+expect_error "batch-with-beam" 2 "--batch.*--beam" -- "$TEMPEST" generate --model \
+    "$RANDOM_MODEL" --batch 2 --beam 2
+expect_error "kernel-unknown" 2 "TEMPEST_KERNEL 'sse9'" -- env TEMPEST_KERNEL=sse9 \
+    "$TEMPEST" generate --model "$RANDOM_MODEL" --length 5
+
+"$TEMPEST" generate --help >"$TMP/help" 2>&1
+if grep -q -- "--batch N" "$TMP/help" && grep -q -- "--- seed K ---" "$TMP/help" &&
+    grep -q -- "--weights W" "$TMP/help"; then
+    pass "batch-and-weights-in-help"
+else
+    fail "batch-and-weights-in-help" "--help lacks --batch, its separator or --weights"
+fi
+exit 0

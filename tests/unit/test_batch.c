@@ -1,0 +1,204 @@
+/* test_batch.c - tp_model_step_batch gives, bit for bit, what single steps
+ * give (any n, states at different positions, every kernel and weight type,
+ * one or two threads), and reduced-precision weights stay near f32. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "tempest/kernels.h"
+#include "tempest/model.h"
+
+static tp_model *load_with(const th_lstm *m, tp_weight_type w, const char *kernel)
+{
+    th_file f;
+    th_lstm_file(m, (th_names){0}, &f);
+    size_t size;
+    uint8_t *buf = th_file_bytes(&f, &size);
+    tp_safetensors st;
+    tp_error err = {0};
+    tp_model *model = NULL;
+    cr_assert_eq(tp_st_parse(&st, buf, size, &err), TP_OK, "%s", err.msg);
+    tp_model_options opt = {.weights = w, .kernel = kernel};
+    tp_status rc = tp_model_from_safetensors_with(&model, &st, &opt, &err);
+    tp_st_close(&st);
+    free(buf);
+    th_file_free(&f);
+    if (rc == TP_OK)
+        return model;
+    if (kernel && strcmp(kernel, "portable") != 0)
+        cr_skip_test("kernel %s unavailable: %s", kernel, err.msg);
+    cr_assert_fail("loading: %s", err.msg);
+    return NULL;
+}
+
+/* Put state i at position i % 5 + 1 with its own tokens. */
+static void spread_states(const tp_model *m, tp_state **s, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k <= i % 5; k++)
+            tp_model_step(m, s[i], (i * 3 + k * 5) % m->n_vocab, NULL);
+}
+
+static tp_state **new_states(const tp_model *m, int n)
+{
+    tp_state **s = calloc((size_t)n, sizeof *s);
+    cr_assert_not_null(s);
+    for (int i = 0; i < n; i++)
+        cr_assert_not_null(s[i] = tp_state_new(m));
+    return s;
+}
+
+static void free_states(tp_state **s, int n)
+{
+    for (int i = 0; i < n; i++)
+        tp_state_free(s[i]);
+    free(s);
+}
+
+static void assert_same_state(const tp_model *m, const tp_state *a, const tp_state *b,
+                              const char *what, int i)
+{
+    size_t LH = (size_t)m->n_layers * (size_t)m->n_hidden * sizeof(float);
+    cr_assert(memcmp(a->h, b->h, LH) == 0 && memcmp(a->c, b->c, LH) == 0,
+              "%s: state %d differs", what, i);
+}
+
+/* n sequences, 4 batched steps, against the same states stepped alone. */
+static void check_identical(const tp_model *m, int n, const char *what)
+{
+    size_t V = (size_t)m->n_vocab;
+    tp_state **batch = new_states(m, n), **alone = new_states(m, n);
+    spread_states(m, batch, n);
+    spread_states(m, alone, n);
+    int *tokens = malloc((size_t)n * sizeof *tokens);
+    float *lb = malloc((size_t)n * V * sizeof *lb), *la = malloc(V * sizeof *la);
+    cr_assert(tokens && lb && la);
+    for (int step = 0; step < 4; step++) {
+        for (int i = 0; i < n; i++)
+            tokens[i] = (i * 7 + step * 3 + 1) % m->n_vocab;
+        tp_model_step_batch(m, batch, tokens, n, lb);
+        for (int i = 0; i < n; i++) {
+            tp_model_step(m, alone[i], tokens[i], la);
+            cr_assert(memcmp(la, lb + (size_t)i * V, V * sizeof *la) == 0,
+                      "%s n=%d step %d: logits of sequence %d differ (%.9g vs %.9g)", what, n,
+                      step, i, la[0], lb[(size_t)i * V]);
+            assert_same_state(m, alone[i], batch[i], what, i);
+        }
+    }
+    /* logits NULL advances the states all the same */
+    tp_model_step_batch(m, batch, tokens, n, NULL);
+    for (int i = 0; i < n; i++) {
+        tp_model_step(m, alone[i], tokens[i], NULL);
+        assert_same_state(m, alone[i], batch[i], what, i);
+    }
+    free(tokens);
+    free(lb);
+    free(la);
+    free_states(batch, n);
+    free_states(alone, n);
+}
+
+static const int SIZES[] = {1, 2, 3, 4, 5, 7, 64, 65, 130};
+
+static void check_all_sizes(const char *kernel, tp_weight_type w)
+{
+    th_lstm shapes[3];
+    th_lstm_init(&shapes[0], 11, 7, 13, 2, 1, 0.5f); /* odd sizes: H = 13, E = 7 */
+    th_lstm_init(&shapes[1], 9, 0, 6, 1, 2, 0.5f);   /* one-hot input */
+    th_lstm_init(&shapes[2], 30, 16, 24, 3, 3, 0.4f);
+    for (int k = 0; k < 3; k++) {
+        tp_model *m = load_with(&shapes[k], w, kernel);
+        char what[96];
+        snprintf(what, sizeof what, "%s %s model %d", kernel, tp_weight_type_name(w), k);
+        for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
+            check_identical(m, SIZES[i], what);
+        tp_model_free(m);
+        th_lstm_free(&shapes[k]);
+    }
+}
+
+Test(batch, bit_identical_portable_every_type)
+{
+    for (int w = 0; w < TP_W_N; w++)
+        check_all_sizes("portable", (tp_weight_type)w);
+}
+
+Test(batch, bit_identical_avx2_every_type)
+{
+    for (int w = 0; w < TP_W_N; w++)
+        check_all_sizes("avx2", (tp_weight_type)w);
+}
+
+/* Large enough that the rows are split over two threads. */
+Test(batch, bit_identical_with_two_threads)
+{
+    th_lstm big;
+    th_lstm_init(&big, 30, 64, 128, 2, 4, 0.2f);
+    tp_model *m = load_with(&big, TP_W_F32, NULL);
+    m->threads = 2;
+    check_identical(m, 64, "two threads");
+    check_identical(m, 100, "two threads");
+    tp_model_free(m);
+    th_lstm_free(&big);
+}
+
+/* Reduced precision moves the logits, but only a little: at most these
+ * fractions of the largest |logit| over a 30-step run of a model whose
+ * weights are uniform in [-0.5, 0.5]. */
+static double max_logit_gap(tp_weight_type w, double *scale)
+{
+    th_lstm t;
+    th_lstm_init(&t, 30, 16, 40, 2, 9, 0.5f);
+    tp_model *full = load_with(&t, TP_W_F32, NULL), *low = load_with(&t, w, NULL);
+    tp_state *a = tp_state_new(full), *b = tp_state_new(low);
+    float la[30], lb[30];
+    double gap = 0.0;
+    *scale = 0.0;
+    for (int step = 0; step < 30; step++) {
+        int tok = (step * 11 + 2) % 30;
+        tp_model_step(full, a, tok, la);
+        tp_model_step(low, b, tok, lb);
+        for (int v = 0; v < 30; v++) {
+            gap = fmax(gap, fabs(la[v] - lb[v]));
+            *scale = fmax(*scale, fabs(la[v]));
+        }
+    }
+    tp_state_free(a);
+    tp_state_free(b);
+    tp_model_free(full);
+    tp_model_free(low);
+    th_lstm_free(&t);
+    return gap;
+}
+
+Test(batch, reduced_precision_near_f32)
+{
+    const double tolerance[TP_W_N] = {0.0, 2e-3, 1.5e-2, 2e-2};
+    for (int w = 1; w < TP_W_N; w++) {
+        double scale, gap = max_logit_gap((tp_weight_type)w, &scale);
+        cr_assert(scale > 0.5, "degenerate logits");
+        cr_assert(gap <= tolerance[w] * scale, "%s: logits %.3g off f32 (max |logit| %.3g)",
+                  tp_weight_type_name((tp_weight_type)w), gap, scale);
+        cr_assert(gap > 0.0, "%s: no difference at all: are the weights really converted?",
+                  tp_weight_type_name((tp_weight_type)w));
+    }
+}
+
+/* Storage really shrinks: the fused matrix of a layer in each type. */
+Test(batch, reduced_precision_stores_smaller_rows)
+{
+    th_lstm t;
+    th_lstm_init(&t, 9, 7, 13, 1, 1, 0.5f);
+    const int bytes[TP_W_N] = {4, 2, 2, 1};
+    for (int w = 0; w < TP_W_N; w++) {
+        tp_model *m = load_with(&t, (tp_weight_type)w, NULL);
+        cr_assert_eq(m->layers[0].w.type, (tp_weight_type)w);
+        cr_assert_eq(tp_weight_type_size(m->layers[0].w.type), (size_t)bytes[w]);
+        cr_assert_eq(m->layers[0].w.ld % TP_PAD, 0);
+        cr_assert_eq(m->layers[0].w.cols, 7 + 13);
+        tp_model_free(m);
+    }
+    th_lstm_free(&t);
+}
