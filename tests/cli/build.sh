@@ -27,7 +27,8 @@ fi
 dest="$TMP/dest"
 if make -C "$ROOT" -s install PREFIX=/opt/tp DESTDIR="$dest" >"$TMP/install.log" 2>&1; then
     missing=""
-    for f in bin/tempest share/man/man1/tempest.1 share/tempest/models/shakespeare.safetensors; do
+    for f in bin/tempest share/man/man1/tempest.1 share/tempest/models/shakespeare.safetensors \
+        share/tempest/themes/default.ini share/tempest/themes/projector.ini; do
         [ -e "$dest/opt/tp/$f" ] || missing="$missing $f"
     done
     if [ -z "$missing" ]; then pass "install-layout"; else fail "install-layout" "missing:$missing"; fi
