@@ -44,8 +44,13 @@ static void data_range(const tp_chart *c, struct frame *f)
     if (!isfinite(f->y0))
         f->y0 = 0, f->y1 = 1;
     double pad = f->y1 - f->y0 < 1e-9 ? 0.5 : (f->y1 - f->y0) * 0.08;
+    /* Metrics here are rates and entropies: an axis of non-negative data
+     * should not dip below zero just for the padding. */
+    int non_negative = f->y0 >= 0.0;
     f->y0 -= pad;
     f->y1 += pad;
+    if (non_negative && f->y0 < 0.0)
+        f->y0 = 0.0;
 }
 
 static double px(const struct frame *f, double x)
