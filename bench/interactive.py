@@ -11,13 +11,18 @@ in a 100x30 pseudo-terminal (the pty module, no tmux) and measures:
       median and max of ~20 presses;                   goal <= 10 ms
   (c) CPU use while paused (space), from /proc/PID/stat over 3 s; goal ~0
   (d) peak memory, VmHWM from /proc/PID/status;        goal <= model + 16 MB
+  (e) full-speed throughput: the status line's step= counter over 2 s before
+      the presses, so a faster key path can be checked not to cost tokens
 
 ncurses redraws only the cells that change, so (b) keeps a small model of
 the screen (cursor moves, erases, text) and reads the status line from it.
-The playground polls keys about every 8 ms at full speed and redraws at most
-about 60 times a second, so (b) includes up to one poll interval by design.
+At full speed the playground checks for a key between tokens (at most about
+2 ms of tokens between checks) and draws a key's change at once; redraws for
+new tokens stay at most about 60 a second.
 
-    /usr/bin/python3 bench/interactive.py [--presses N] [--model PATH]
+    /usr/bin/python3 bench/interactive.py [--presses N] [--model PATH] [--binary PATH]
+
+--binary runs another build (e.g. an older one) in the same conditions.
 """
 import argparse
 import fcntl
@@ -126,12 +131,12 @@ class Screen:
 
 
 class Playground:
-    def __init__(self, model):
+    def __init__(self, model, binary):
         self.t0 = time.perf_counter()
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.environ.update(TERM="xterm-256color", LINES=str(ROWS), COLUMNS=str(COLS))
-            os.execv(os.path.join(ROOT, "tempest"),
+            os.execv(binary,
                      ["tempest", "--speed", "max", "--model", model])
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.raw = b""
@@ -190,6 +195,20 @@ class Playground:
         os.waitpid(self.pid, 0)
 
 
+def steps_shown(app):
+    m = re.findall(r"step=(\d+)", app.screen.text())
+    return int(m[-1]) if m else None
+
+
+def throughput(app, seconds):
+    """Tokens per second from the status line's step counter."""
+    app.drain(0.05)
+    s0, t0 = steps_shown(app), time.perf_counter()
+    app.drain(seconds)
+    s1, t1 = steps_shown(app), time.perf_counter()
+    return None if s0 is None or s1 is None else (s1 - s0) / (t1 - t0)
+
+
 def status_shows(app, value):
     return f"T={value}" in app.screen.text()
 
@@ -202,14 +221,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--presses", type=int, default=20)
     ap.add_argument("--model", default=os.path.join(ROOT, "models/shakespeare.safetensors"))
+    ap.add_argument("--binary", default=os.path.join(ROOT, "tempest"))
     args = ap.parse_args()
-    app = Playground(args.model)
+    app = Playground(args.model, os.path.abspath(args.binary))
     try:
         first = app.wait_for(lambda: b"T=" in app.raw, 5.0)
         if first is None:
             raise SystemExit("interactive.py: the playground drew no status line in 5 s")
         launch_ms = (first - app.t0) * 1e3
         app.drain(0.5)  # let it reach full speed
+        rate = throughput(app, 2.0)
         lat, arrows = [], []
         for i in range(args.presses):
             key, want = (b"T", "0.85") if i % 2 == 0 else (b"t", "0.80")
@@ -247,6 +268,8 @@ def main():
           f"{verdict(cpu_pct < 1)}")
     print(f"(d) peak memory (VmHWM)      {hwm / 2**20:7.2f} MiB        goal <= "
           f"{budget / 2**20:.2f} MiB (model + 16): {verdict(hwm <= budget)}")
+    print(f"(e) full-speed throughput    " +
+          (f"{rate:7.0f} tokens/s (step= over 2 s)" if rate is not None else "no step= shown"))
 
 
 if __name__ == "__main__":

@@ -205,15 +205,49 @@ static float *read_tensor(const tp_tensor *t, tp_error *err)
     return p;
 }
 
+/* Convert a 2-D tensor's rows straight into columns [c0, c0 + cols) of the
+ * fused rows (stride ld): no whole-tensor temporary to allocate and touch,
+ * which was most of the load time. Returns -1 on a bad value or dtype; the
+ * caller then reads the tensors whole for the usual message and index. */
+static int read_rows_into(const tp_tensor *t, float *fused, size_t ld, size_t c0)
+{
+    size_t rows = (size_t)t->shape[0], cols = (size_t)t->shape[1];
+    if (cols == 0)
+        return 0;
+    size_t esize = t->nbytes / t->count;
+    for (size_t r = 0; r < rows; r++) {
+        tp_tensor row = *t;
+        row.data = t->data + r * cols * esize;
+        row.count = cols;
+        row.nbytes = cols * esize;
+        if (tp_tensor_to_f32(&row, fused + r * ld + c0, NULL) != TP_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* The error a whole-tensor read of w_ih, then w_hh, reports. */
+static tp_status report_bad_layer(const tp_tensor *w_ih, const tp_tensor *w_hh, tp_error *err)
+{
+    float *a = read_tensor(w_ih, err);
+    float *b = a ? read_tensor(w_hh, err) : NULL;
+    tp_status rc = a && b ? tp_fail(err, TP_ERR_FORMAT, "tensor '%s' cannot be read", w_ih->name)
+                          : (err ? err->code : TP_ERR_FORMAT);
+    free(a);
+    free(b);
+    return rc;
+}
+
 /* The fused [4H][n_in + H] rows of a layer in f32: w_ih's row then w_hh's
  * (w_ih goes to w_ih_t instead for a one-hot input). */
-static void fuse_rows(float *fused, const float *w_ih, const float *w_hh, int n_in, int H)
+static tp_status fuse_rows(float *fused, const tp_tensor *w_ih, const tp_tensor *w_hh, int n_in,
+                           int H, tp_error *err)
 {
-    int cols = n_in + H;
-    for (int r = 0; r < 4 * H; r++) {
-        memcpy(fused + (size_t)r * cols, w_ih + (size_t)r * n_in, (size_t)n_in * sizeof(float));
-        memcpy(fused + (size_t)r * cols + n_in, w_hh + (size_t)r * H, (size_t)H * sizeof(float));
-    }
+    size_t cols = (size_t)(n_in + H);
+    if ((n_in && read_rows_into(w_ih, fused, cols, 0)) ||
+        read_rows_into(w_hh, fused, cols, (size_t)n_in))
+        return report_bad_layer(w_ih, w_hh, err);
+    return TP_OK;
 }
 
 static void transpose_one_hot(float *w_ih_t, const float *w_ih, int G, int V)
@@ -241,25 +275,25 @@ static tp_status load_layer(tp_model *m, int l, const struct found *f, tp_error 
     int H = m->n_hidden, G = 4 * H;
     int one_hot = l == 0 && m->n_embed == 0;
     ly->n_in = one_hot ? 0 : (l == 0 ? m->n_embed : H);
-    float *w_ih = read_tensor(f->rec[l][0], err);
-    float *w_hh = w_ih ? read_tensor(f->rec[l][1], err) : NULL;
-    float *fused = w_hh ? alloc_floats((size_t)G * (size_t)(ly->n_in + H), err) : NULL;
+    /* Only a one-hot input needs w_ih whole (transposed); it is V x 4H, small. */
+    float *w_ih = one_hot ? read_tensor(f->rec[l][0], err) : NULL;
+    float *fused = !one_hot || w_ih ? alloc_floats((size_t)G * (size_t)(ly->n_in + H), err)
+                                    : NULL;
     ly->bias = alloc_floats((size_t)G, err);
     if (one_hot)
         ly->w_ih_t = alloc_floats((size_t)G * (size_t)m->n_vocab, err);
     tp_status rc = (!fused || !ly->bias || (one_hot && !ly->w_ih_t))
                        ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
-    if (!rc) {
-        fuse_rows(fused, w_ih, w_hh, ly->n_in, H);
-        if (one_hot)
-            transpose_one_hot(ly->w_ih_t, w_ih, G, m->n_vocab);
+    if (!rc)
+        rc = fuse_rows(fused, f->rec[l][0], f->rec[l][1], ly->n_in, H, err);
+    if (!rc && one_hot)
+        transpose_one_hot(ly->w_ih_t, w_ih, G, m->n_vocab);
+    if (!rc)
         rc = tp_matrix_init(&ly->w, fused, G, ly->n_in + H, m->weights, err);
-    }
     if (!rc)
         rc = add_biases(ly, l, f, G, err);
     free(fused);
     free(w_ih);
-    free(w_hh);
     return rc;
 }
 

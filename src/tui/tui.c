@@ -5,6 +5,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,12 +18,10 @@
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_keys.h"
+#include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
 #include "tempest/tui_sweep.h"
 
-#define FRAME_MS 16          /* about 60 redraws a second at most */
-#define BATCH_MS 8           /* full speed: generate this long between key checks */
-#define PAUSED_WAKE_MS 1000  /* paused: block, but notice a signal within a second */
 
 static volatile sig_atomic_t got_signal;
 
@@ -59,7 +58,6 @@ static double now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
-
 /* ---- what keys and commands call (declared in tui_app.h) ---- */
 
 void tp_app_message(tp_app *a, int is_error, const char *fmt, ...)
@@ -344,11 +342,25 @@ static void draw(tp_app *a)
 /* ---- the loop ---- */
 
 typedef struct clock_state {
-    double next_token;  /* when the next token is due (paced speeds) */
-    double last_draw;
+    tp_sched sched;
     double rate_since;
     int rate_steps;
 } clock_state;
+
+/* A key waiting in the terminal: checked between tokens at full speed so a
+ * press ends the slice at once (one poll costs far less than a token). */
+static int input_pending(void)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
+static void generate_full_speed(tp_app *a)
+{
+    double start = now_ms();
+    while (tp_app_step(a) == 0 && !input_pending() && !tp_sched_slice_over(start, now_ms()))
+        ;
+}
 
 static void generate(tp_app *a, clock_state *c, double now)
 {
@@ -356,17 +368,15 @@ static void generate(tp_app *a, clock_state *c, double now)
         return;
     int before = a->session->n_steps;
     if (a->speed <= 0) {
-        double until = now + BATCH_MS;
-        while (now_ms() < until && tp_app_step(a) == 0)
-            ;
+        generate_full_speed(a);
     } else {
         double interval = 1000.0 / a->speed;
-        if (now - c->next_token > 1000.0)
-            c->next_token = now; /* fell far behind (e.g. after a pause): no burst */
-        while (c->next_token <= now && !a->paused) {
+        if (now - c->sched.next_token > 1000.0)
+            c->sched.next_token = now; /* fell far behind (e.g. after a pause): no burst */
+        while (c->sched.next_token <= now && !a->paused) {
             if (tp_app_step(a) != 0)
                 break;
-            c->next_token += interval;
+            c->sched.next_token += interval;
         }
     }
     c->rate_steps += a->session->n_steps - before;
@@ -385,17 +395,9 @@ static void measure_rate(tp_app *a, clock_state *c, double now)
 
 static int wait_ms(const tp_app *a, const clock_state *c, double now)
 {
-    double until = PAUSED_WAKE_MS;
-    if (!a->paused)
-        until = a->speed <= 0 ? 0 : c->next_token - now;
-    if (a->dirty) {
-        double frame = c->last_draw + FRAME_MS - now;
-        if (frame < until)
-            until = frame;
-    }
-    if ((!a->paused || a->sweep) && until > 250)
-        until = 250; /* keep the tok/s reading and a sweep's progress fresh */
-    return until < 0 ? 0 : (int)ceil(until);
+    tp_sched_state st = {.paused = a->paused, .full_speed = a->speed <= 0,
+                         .dirty = a->dirty, .sweep = a->sweep != NULL};
+    return tp_sched_wait_ms(&c->sched, &st, now);
 }
 
 static void handle_key(tp_app *a, int ch)
@@ -428,27 +430,48 @@ static void handle_key(tp_app *a, int ch)
     }
 }
 
+/* Everything typed so far (a paste or key repeat can queue several), so one
+ * redraw shows them all; bounded so a flood cannot stall generation. */
+static void handle_keys(tp_app *a, int ch)
+{
+    timeout(0);
+    for (int n = 0; ch != ERR && n < 64 && !a->quit; n++) {
+        handle_key(a, ch);
+        if (n < 63)
+            ch = getch();
+    }
+}
+
+static void draw_if(tp_app *a, clock_state *c, int urgent)
+{
+    double now = now_ms();
+    if (!tp_sched_should_draw(&c->sched, a->dirty, urgent, now))
+        return;
+    draw(a);
+    a->dirty = 0;
+    c->sched.last_draw = now;
+}
+
 static void run_loop(tp_app *a)
 {
     clock_state c = {0};
     double now = now_ms();
-    c.next_token = c.rate_since = now;
+    c.sched.next_token = c.rate_since = now;
     a->dirty = 1;
+    draw_if(a, &c, 1); /* the first frame before any token: launch looks instant */
     while (!a->quit && !got_signal) {
         now = now_ms();
         generate(a, &c, now); /* also while a line is edited: the demo goes on */
         now = now_ms();
         measure_rate(a, &c, now);
         tp_sweep_poll(a);
-        if (a->dirty && now - c.last_draw >= FRAME_MS) {
-            draw(a);
-            a->dirty = 0;
-            c.last_draw = now;
-        }
-        timeout(wait_ms(a, &c, now));
+        draw_if(a, &c, 0);
+        timeout(wait_ms(a, &c, now_ms()));
         int ch = getch();
-        if (ch != ERR)
-            handle_key(a, ch);
+        if (ch == ERR)
+            continue;
+        handle_keys(a, ch);
+        draw_if(a, &c, 1); /* what a key changed shows now, not at the next frame */
     }
 }
 
