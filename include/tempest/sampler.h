@@ -17,9 +17,12 @@
  *
  * Cost: top-k and top-p select partially (a bounded heap or quickselect,
  * then sort only the prefix that survives), and every stage after the first
- * cut works on the kept tokens only. What stays proportional to the
- * vocabulary is a few plain passes plus the optional views (tp_dist.views):
- * p_base costs n exp() calls and each stage snapshot n doubles.
+ * cut works on the kept tokens only. Without stage snapshots (tp_dist.views
+ * lacks TP_VIEW_STAGES) the stages before the first cut are not applied to
+ * a copy of the vocabulary: temperature is folded into the keys and a top-k
+ * (k <= 128) or greedy cut scans the caller's float logits once, so a chain
+ * that starts with them writes per-vocabulary arrays only as two byte
+ * memsets. p_base costs n exp() calls and each stage snapshot n doubles.
  */
 #ifndef TEMPEST_SAMPLER_H
 #define TEMPEST_SAMPLER_H
@@ -81,9 +84,13 @@ typedef struct tp_dist {
      * arrays are then left as they were). p, kept, cut_by, n_kept and
      * entropy_bits are always filled and do not depend on it. */
     unsigned views;
-    float *logits;       /* raw logits */
+    float *logits;       /* raw logits (copied only when views != 0) */
     double *p_base;      /* plain softmax of the raw logits (T = 1, nothing cut) */
-    double *p;           /* after the whole chain; 0 for cut tokens */
+    double *p;           /* after the whole chain; 0 for cut tokens. With
+                          * views == 0 a call clears only the ids the previous
+                          * call set, so nothing else may write p (a dist
+                          * filled by tp_dist_copy gets one call with views
+                          * on first, which clears the whole row). */
     unsigned char *kept;
     signed char *cut_by; /* the tp_stage that removed a token, or -1 */
     int n_stages;
@@ -96,6 +103,11 @@ typedef struct tp_dist {
     struct tp_ranked *ranked;
     unsigned char *seen;
     int *cand;           /* ids still kept, in id order (n_kept of them) */
+    double *e;           /* exp(z - e_zmax) of kept ids, while e_ok */
+    double *q;           /* a stage's probabilities (top-p, min-p) */
+    int *live;           /* ids where p may be nonzero (n_live; n = all) */
+    int n_live, e_ok;
+    double e_zmax;
 } tp_dist;
 
 tp_status tp_dist_init(tp_dist *d, int n, tp_error *err);

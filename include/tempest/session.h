@@ -19,8 +19,9 @@
 typedef struct tp_step {
     int token;
     float p;            /* probability after the chain when it was drawn */
-    float p_base;       /* probability at T = 1 with nothing cut */
-    int rank;           /* 0 = the most likely token at T = 1 */
+    float p_base;       /* probability at T = 1 with nothing cut; -1 when the
+                         * session's views lack TP_VIEW_BASE */
+    int rank;           /* 0 = the most likely token at T = 1; -1 likewise */
     float entropy_bits; /* of the distribution it was drawn from */
     int n_kept;
     tp_sampler_config cfg; /* settings in force */
@@ -59,6 +60,12 @@ tp_status tp_session_set_config(tp_session *s, const tp_sampler_config *cfg, tp_
 /* Draw the next token, record it and advance the model. Returns the token,
  * or -1 when out of memory (err says so). */
 int tp_session_step(tp_session *s, tp_error *err);
+
+/* Which optional views (TP_VIEW_*) the session's distribution fills each
+ * time it is recomputed (step, push, settings, restart); all by default. A
+ * caller that only draws tokens (tempest generate) clears them: the tokens
+ * drawn are the same, and the steps then record p_base and rank as -1. */
+void tp_session_set_views(tp_session *s, unsigned views);
 
 /* Append token (for forced choices and scripted input) as if drawn. */
 tp_status tp_session_push(tp_session *s, int token, tp_error *err);

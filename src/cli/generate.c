@@ -49,6 +49,7 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
         tp_model_free(m);
         return tp_cli_report("generate", &err);
     }
+    tp_session_set_views(s, 0); /* only tokens are printed: skip p_base and snapshots */
     fputs(prompt, stdout);
     int ends_nl = prompt[0] ? prompt[strlen(prompt) - 1] == '\n' : 1;
     int prev = s->n_tokens ? s->tokens[s->n_tokens - 1] : -1;
@@ -131,6 +132,7 @@ static tp_status batch_init(struct batch *b, const int *ids, int n_ids, uint64_t
         tp_status rc = tp_dist_init(&s->dist, (int)V, err);
         if (rc)
             return rc;
+        s->dist.views = 0; /* only the drawn tokens are used */
         tp_rng_seed(&s->rng, seed + (uint64_t)i); /* wraps like any uint64_t */
         if (n_ids)
             memcpy(s->tokens, ids, (size_t)n_ids * sizeof *ids);

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@ struct tp_ranked {
     double key;
     int id;
 };
+
+/* Below this many entries an insertion sort beats qsort's calls through a
+ * function pointer (and glibc's buffer allocation). */
+#define SMALL_SORT 48
 
 static const char *const STAGE_NAMES[TP_N_STAGES] = {
     "repeat_penalty", "temperature", "top_k", "top_p", "min_p",
@@ -182,8 +187,11 @@ tp_status tp_dist_init(tp_dist *d, int n, tp_error *err)
     d->ranked = calloc(un, sizeof *d->ranked);
     d->seen = calloc(un, 1);
     d->cand = calloc(un, sizeof *d->cand);
+    d->e = calloc(un, sizeof *d->e);
+    d->q = calloc(un, sizeof *d->q);
+    d->live = calloc(un, sizeof *d->live);
     if (!d->logits || !d->p_base || !d->p || !d->kept || !d->cut_by || !d->stage_p ||
-        !d->z || !d->ranked || !d->seen || !d->cand) {
+        !d->z || !d->ranked || !d->seen || !d->cand || !d->e || !d->q || !d->live) {
         tp_dist_free(d);
         return tp_fail(err, TP_ERR_NOMEM, "out of memory for a %d-token distribution", n);
     }
@@ -202,31 +210,54 @@ void tp_dist_free(tp_dist *d)
     free(d->ranked);
     free(d->seen);
     free(d->cand);
+    free(d->e);
+    free(d->q);
+    free(d->live);
     memset(d, 0, sizeof *d);
 }
 
-/* p = softmax(z) over the kept ids cand[0..m) (in id order), 0 elsewhere.
- * Max-subtracted; the sum runs in id order, so the values are bit for bit
- * those of a pass over the whole vocabulary. */
-static void softmax_cand(const double *z, const int *cand, int m, double *p)
+/* e[id] = exp(z[id] - zmax) for the kept ids. Every cut keeps the largest
+ * logit, so while z is unchanged (e_ok) the maximum and hence each exp() is
+ * the same: top-p, min-p and the final softmax after a truncation reuse
+ * them instead of calling exp() again, bit for bit the same values. */
+static void kept_exps(tp_dist *d)
 {
-    double zmax = -INFINITY, sum = 0.0;
+    const double *z = d->z;
+    const int *cand = d->cand;
+    int m = d->n_kept;
+    double zmax = -INFINITY;
     for (int j = 0; j < m; j++)
         if (z[cand[j]] > zmax)
             zmax = z[cand[j]];
-    for (int j = 0; j < m; j++) {
-        p[cand[j]] = exp(z[cand[j]] - zmax);
-        sum += p[cand[j]];
-    }
+    if (d->e_ok && zmax == d->e_zmax)
+        return;
     for (int j = 0; j < m; j++)
-        p[cand[j]] /= sum;
+        d->e[cand[j]] = exp(z[cand[j]] - zmax);
+    d->e_zmax = zmax;
+    d->e_ok = 1;
 }
 
-/* The same over a whole row, cut ids zeroed: what the views and p hold. */
-static void softmax_row(const tp_dist *d, double *p)
+/* p = softmax(z) over the kept ids (in id order), other entries untouched.
+ * Max-subtracted; the sum runs in id order, so the values are bit for bit
+ * those of a pass over the whole vocabulary. */
+static void kept_probs(tp_dist *d, double *p)
+{
+    kept_exps(d);
+    const double *e = d->e;
+    const int *cand = d->cand;
+    int m = d->n_kept;
+    double sum = 0.0;
+    for (int j = 0; j < m; j++)
+        sum += e[cand[j]];
+    for (int j = 0; j < m; j++)
+        p[cand[j]] = e[cand[j]] / sum;
+}
+
+/* The same over a whole row, cut ids zeroed: what the views hold. */
+static void softmax_row(tp_dist *d, double *p)
 {
     memset(p, 0, (size_t)d->n * sizeof *p);
-    softmax_cand(d->z, d->cand, d->n_kept, p);
+    kept_probs(d, p);
 }
 
 static void cut(tp_dist *d, int id, tp_stage stage)
@@ -259,6 +290,7 @@ static void apply_repeat(const tp_sampler_config *cfg, const int *ctx, int n_ctx
         d->seen[t] = 1;
         d->z[t] = d->z[t] > 0 ? d->z[t] / r : d->z[t] * r;
     }
+    d->e_ok = 0;
 }
 
 /* Only kept logits are scaled: a cut token's logit is never read again.
@@ -277,6 +309,7 @@ static void apply_temperature(double T, tp_dist *d)
             for (int j = 0, m = d->n_kept; j < m; j++)
                 z[cand[j]] *= inv;
         }
+        d->e_ok = 0;
         return;
     }
     int best = d->cand[0];
@@ -310,6 +343,22 @@ static void swap_ranked(struct tp_ranked *a, int i, int j)
     struct tp_ranked t = a[i];
     a[i] = a[j];
     a[j] = t;
+}
+
+/* better() is a strict total order, so any sort gives the same result. */
+static void sort_ranked(struct tp_ranked *a, int m)
+{
+    if (m > SMALL_SORT) {
+        qsort(a, (size_t)m, sizeof *a, by_key_desc);
+        return;
+    }
+    for (int i = 1; i < m; i++) {
+        struct tp_ranked v = a[i];
+        int j = i;
+        for (; j > 0 && better(v, a[j - 1]); j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
 }
 
 /* Median of a[lo], a[mid], a[hi] moved to a[hi], to serve as the pivot. */
@@ -379,6 +428,20 @@ static int by_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static void sort_ids(int *a, int m)
+{
+    if (m > SMALL_SORT) {
+        qsort(a, (size_t)m, sizeof *a, by_int);
+        return;
+    }
+    for (int i = 1; i < m; i++) {
+        int v = a[i], j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
 /* Below this many survivors, marking them is cheaper than comparing every
  * kept token with the threshold. */
 #define FEW_SURVIVORS 256
@@ -404,7 +467,7 @@ static void keep_only(tp_dist *d, const struct tp_ranked *w, int k, tp_stage sta
         cut_by[w[j].id] = -1;
         cand[j] = w[j].id;
     }
-    qsort(cand, (size_t)k, sizeof *cand, by_int);
+    sort_ids(cand, k);
     d->n_kept = k;
 }
 
@@ -496,7 +559,7 @@ static int top_p_count(struct tp_ranked *a, int m, double target)
         int hi = lo + (chunk < m - lo ? chunk : m - lo);
         if (hi < m)
             select_best(a + lo, m - lo, hi - lo);
-        qsort(a + lo, (size_t)(hi - lo), sizeof *a, by_key_desc);
+        sort_ranked(a + lo, hi - lo);
         while (r < hi && mass < target)
             mass += a[r++].key;
         if (mass >= target)
@@ -507,12 +570,13 @@ static int top_p_count(struct tp_ranked *a, int m, double target)
     return r;
 }
 
-static void apply_top_p(double top_p, tp_dist *d, double *p)
+static void apply_top_p(double top_p, tp_dist *d)
 {
     if (top_p >= 1.0)
         return;
     int m = d->n_kept;
-    softmax_cand(d->z, d->cand, m, p);
+    const double *p = d->q;
+    kept_probs(d, d->q);
     for (int j = 0; j < m; j++)
         d->ranked[j] = (struct tp_ranked){p[d->cand[j]], d->cand[j]};
     /* The tolerance keeps a token whose mass reaches p only up to rounding
@@ -526,11 +590,12 @@ static void apply_top_p(double top_p, tp_dist *d, double *p)
         cut_below(d, p, d->ranked[r - 1], TP_STAGE_TOP_P);
 }
 
-static void apply_min_p(double min_p, tp_dist *d, double *p)
+static void apply_min_p(double min_p, tp_dist *d)
 {
     if (min_p <= 0.0)
         return;
-    softmax_cand(d->z, d->cand, d->n_kept, p);
+    const double *p = d->q;
+    kept_probs(d, d->q);
     double pmax = 0.0;
     for (int j = 0; j < d->n_kept; j++)
         if (p[d->cand[j]] > pmax)
@@ -542,25 +607,27 @@ static void apply_min_p(double min_p, tp_dist *d, double *p)
 }
 
 static void apply_stage(const tp_sampler_config *cfg, tp_stage s, const int *ctx,
-                        int n_ctx, tp_dist *d, double *scratch)
+                        int n_ctx, tp_dist *d)
 {
     switch (s) {
     case TP_STAGE_REPEAT: apply_repeat(cfg, ctx, n_ctx, d); break;
     case TP_STAGE_TEMPERATURE: apply_temperature(cfg->temperature, d); break;
     case TP_STAGE_TOP_K: apply_top_k(cfg->top_k, d); break;
-    case TP_STAGE_TOP_P: apply_top_p(cfg->top_p, d, scratch); break;
-    case TP_STAGE_MIN_P: apply_min_p(cfg->min_p, d, scratch); break;
+    case TP_STAGE_TOP_P: apply_top_p(cfg->top_p, d); break;
+    case TP_STAGE_MIN_P: apply_min_p(cfg->min_p, d); break;
     default: break;
     }
 }
 
-static void start_chain(const float *logits, tp_dist *d)
+/* Every token kept, z = logits * scale: the chain's state before any cut.
+ * scale is 1 or the 1 / T a temperature stage folded in, so z holds what
+ * applying the stages one by one would have left. */
+static void start_chain(const float *logits, double scale, tp_dist *d)
 {
     int n = d->n, *cand = d->cand;
     double *z = d->z;
-    memcpy(d->logits, logits, (size_t)n * sizeof *logits);
     for (int i = 0; i < n; i++) {
-        z[i] = logits[i];
+        z[i] = (double)logits[i] * scale;
         cand[i] = i;
     }
     memset(d->kept, 1, (size_t)n);
@@ -568,23 +635,360 @@ static void start_chain(const float *logits, tp_dist *d)
     d->n_kept = n;
 }
 
-void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits, const int *context,
-                      int n_context, tp_dist *d)
+/* The first cut made straight from the caller's logits: ids[0..k) survive,
+ * every other token is cut by stage. Only survivors get a z entry, since a
+ * cut token's logit is never read again. */
+static void keep_from_logits(tp_dist *d, const float *logits, double scale, const int *ids,
+                             int k, tp_stage stage)
 {
-    int n = d->n;
-    start_chain(logits, d);
-    if (d->views & TP_VIEW_BASE)
-        softmax_cand(d->z, d->cand, n, d->p_base);
-    d->n_stages = cfg->n_order;
-    for (int s = 0; s < cfg->n_order; s++) {
-        d->stages[s] = cfg->order[s];
-        /* d->p doubles as scratch for the truncations; the snapshot below
-         * is taken after the stage is done with it. */
-        apply_stage(cfg, cfg->order[s], context, n_context, d, d->p);
-        if (d->views & TP_VIEW_STAGES)
-            softmax_row(d, d->stage_p + (size_t)s * n);
+    int n = d->n, *cand = d->cand;
+    unsigned char *kept = d->kept;
+    memset(kept, 0, (size_t)n);
+    memset(d->cut_by, (int)stage, (size_t)n);
+    for (int j = 0; j < k; j++) {
+        kept[ids[j]] = 1;
+        d->cut_by[ids[j]] = -1;
+        d->z[ids[j]] = (double)logits[ids[j]] * scale;
     }
-    softmax_row(d, d->p);
+    if (n <= 16 * k) { /* a branch-free pass over a small vocabulary beats a sort */
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            cand[m] = i;
+            m += kept[i];
+        }
+    } else {
+        memcpy(cand, ids, (size_t)k * sizeof *ids);
+        sort_ids(cand, k);
+    }
+    d->n_kept = k;
+}
+
+/* Greedy on untouched logits: comparing the floats orders them exactly as
+ * comparing their double copies would. Lowest id wins ties. */
+static void greedy_from_logits(tp_dist *d, const float *logits)
+{
+    int best = 0;
+    for (int i = 1; i < d->n; i++)
+        if (logits[i] > logits[best])
+            best = i;
+    keep_from_logits(d, logits, 1.0, &best, 1, TP_STAGE_TEMPERATURE);
+}
+
+/* Multiplying by a positive scale within these bounds neither reverses nor
+ * creates an order between floats (distinct floats differ by at least 2^-24
+ * relative, far above a double's rounding, and with FLT_MAX * 1e269 and
+ * FLT_TRUE_MIN * 1e-250 nothing overflows or underflows), so ranking the
+ * raw floats ranks the keys z * scale. */
+#define SCALE_EXACT_MAX 1e269
+#define SCALE_EXACT_MIN 1e-250
+
+/* A float and its id packed so that one unsigned comparison is the ranking
+ * order: the float's bits made monotone in the high half (-0 folded onto
+ * +0, as they compare equal), the complemented id in the low half so the
+ * lower id wins ties. NaN is never packed (the caller falls back). */
+static uint64_t pack_key(float x, int id)
+{
+    uint32_t u;
+    x += 0.0f; /* -0 becomes +0 */
+    memcpy(&u, &x, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return (uint64_t)u << 32 | (uint32_t)~(uint32_t)id;
+}
+
+static int key_id(uint64_t key)
+{
+    return (int)~(uint32_t)key;
+}
+
+/* The heap's worst at the root. The hole moves down instead of swapping,
+ * and the worse child is picked arithmetically, as which one it is does
+ * not predict. */
+static void ksift_down(uint64_t *h, int k, int i)
+{
+    uint64_t v = h[i];
+    for (int c = 2 * i + 1; c < k; c = 2 * i + 1) {
+        if (c + 1 < k)
+            c += h[c + 1] < h[c];
+        if (v < h[c])
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = v;
+}
+
+/* Offer token i to the heap of the k best (root's float *xr); scanning in
+ * id order, a later equal logit never beats the root, so most tokens cost
+ * one float comparison. */
+static void offer(uint64_t *h, int k, const float *x, int i, float *xr)
+{
+    if (x[i] > *xr) {
+        h[0] = pack_key(x[i], i);
+        ksift_down(h, k, 0);
+        *xr = x[key_id(h[0])];
+    }
+}
+
+/* Does any of x[0..16) exceed t? Written as a plain OR so the compiler can
+ * test the block with vector compares. */
+static int any_above(const float *x, float t)
+{
+    int any = 0;
+    for (int j = 0; j < 16; j++)
+        any |= x[j] > t;
+    return any;
+}
+
+static int by_u64_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x < y) - (x > y);
+}
+
+static void median_to_end(uint64_t *a, int lo, int hi)
+{
+    int mid = lo + (hi - lo) / 2;
+    uint64_t t;
+    if (a[mid] > a[lo])
+        t = a[mid], a[mid] = a[lo], a[lo] = t;
+    if (a[hi] > a[lo])
+        t = a[hi], a[hi] = a[lo], a[lo] = t;
+    if (a[mid] > a[hi])
+        t = a[mid], a[mid] = a[hi], a[hi] = t;
+}
+
+/* Rearrange a[0..m) so a[0..k) holds its k largest, 0 < k < m. Keys are
+ * distinct, so the answer is unique. Quickselect with a branch-free
+ * partition (which side a key falls on does not predict) and a median of
+ * three; past a depth budget it sorts what is left. */
+static void select_largest(uint64_t *a, int m, int k)
+{
+    int lo = 0, hi = m - 1, budget = 8;
+    for (int t = m; t > 1; t >>= 1)
+        budget += 2;
+    while (lo < hi) {
+        if (--budget < 0) {
+            qsort(a + lo, (size_t)(hi - lo + 1), sizeof *a, by_u64_desc);
+            return;
+        }
+        median_to_end(a, lo, hi);
+        uint64_t pivot = a[hi];
+        int store = lo;
+        for (int i = lo; i < hi; i++) {
+            uint64_t v = a[i];
+            a[i] = a[store]; /* a swap either way; only store's advance varies */
+            a[store] = v;
+            store += v > pivot;
+        }
+        a[hi] = a[store];
+        a[store] = pivot;
+        if (store == k - 1 || store == k)
+            return;
+        if (store < k)
+            lo = store + 1;
+        else
+            hi = store - 1;
+    }
+}
+
+/* Does any of x[0..16) reach t? */
+static int any_at_least(const float *x, float t)
+{
+    int any = 0;
+    for (int j = 0; j < 16; j++)
+        any |= x[j] >= t;
+    return any;
+}
+
+/* The k best ids of x by a heap scan, in blocks of 16 that are skipped
+ * whole when none beats the root. */
+static void heap_top_k(const float *x, int n, int k, int *ids)
+{
+    uint64_t h[TOP_K_HEAP_MAX];
+    int i = k;
+    for (int j = 0; j < k; j++)
+        h[j] = pack_key(x[j], j);
+    for (int j = k / 2 - 1; j >= 0; j--)
+        ksift_down(h, k, j);
+    float xr = x[key_id(h[0])];
+    for (; i + 16 <= n; i += 16)
+        if (any_above(x + i, xr))
+            for (int j = i; j < i + 16; j++)
+                offer(h, k, x, j, &xr);
+    for (; i < n; i++)
+        offer(h, k, x, i, &xr);
+    for (int j = 0; j < k; j++)
+        ids[j] = key_id(h[j]);
+}
+
+#define SAMPLE 2048 /* tokens looked at to guess the top-k threshold */
+
+/* Sift for a min-heap of floats (the r-th largest at the root). */
+static void fsift_down(float *h, int r, int i)
+{
+    float v = h[i];
+    for (int c = 2 * i + 1; c < r; c = 2 * i + 1) {
+        if (c + 1 < r)
+            c += h[c + 1] < h[c];
+        if (!(h[c] < v))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = v;
+}
+
+/* The r-th largest of SAMPLE tokens spread evenly over x (r <= 256,
+ * n >= SAMPLE), or NaN when the first r sampled hold a NaN (a later NaN
+ * never beats the root, so it is simply passed over). */
+static float sample_threshold(const float *x, int n, int r)
+{
+    float h[256];
+    int step = n / SAMPLE;
+    for (int j = 0; j < r; j++) {
+        h[j] = x[(size_t)j * step];
+        if (isnan(h[j]))
+            return NAN;
+    }
+    for (int q = r / 2 - 1; q >= 0; q--)
+        fsift_down(h, r, q);
+    for (int j = r; j < SAMPLE; j++) {
+        float v = x[(size_t)j * step];
+        if (v > h[0]) {
+            h[0] = v;
+            fsift_down(h, r, 0);
+        }
+    }
+    return h[0];
+}
+
+/* The k best ids of a large x without a heap over every token: a sample
+ * guesses a threshold t that about 3k tokens reach, one scan collects them
+ * (blocks with none are skipped whole), and quickselect finds the k best
+ * among them. Any t that at least k tokens reach works, as every other
+ * token is below those k; when fewer or too many reach it, returns 0 and
+ * the caller falls back to heap_top_k. */
+static int sampled_top_k(const float *x, int n, int k, int *ids)
+{
+    uint64_t keys[8 * TOP_K_HEAP_MAX + 16];
+    int r = (int)ceil(3.0 * k * SAMPLE / n), cap = 8 * k, m = 0, i = 0;
+    float t = sample_threshold(x, n, r < 1 ? 1 : r);
+    if (isnan(t))
+        return 0;
+    for (; i + 16 <= n; i += 16) {
+        if (!any_at_least(x + i, t))
+            continue;
+        for (int j = i; j < i + 16; j++) {
+            keys[m] = pack_key(x[j], j);
+            m += x[j] >= t; /* branch-free: stored always, kept if it counts */
+        }
+        if (m > cap)
+            return 0;
+    }
+    for (; i < n; i++) {
+        keys[m] = pack_key(x[i], i);
+        m += x[i] >= t;
+    }
+    if (m < k)
+        return 0;
+    if (m > k)
+        select_largest(keys, m, k);
+    for (int j = 0; j < k; j++)
+        ids[j] = key_id(keys[j]);
+    return 1;
+}
+
+/* Top-k (0 < k <= TOP_K_HEAP_MAX, k < n) of logits * scale, as the first
+ * cut, from the floats: by sampled_top_k on a large vocabulary, else by the
+ * heap. The k best are unique under the id tie break, so the survivors are
+ * those of kth_by_heap on the scaled keys. Returns 0, having changed
+ * nothing, when the first k hold a NaN. */
+static int top_k_from_logits(tp_dist *d, const float *x, double scale, int k)
+{
+    int n = d->n, *ids = d->live; /* free scratch: p was cleared before the chain */
+    for (int j = 0; j < k; j++)
+        if (isnan(x[j]))
+            return 0; /* NaN has no place in the packed order */
+    if (n < 32 * k || n < 4 * SAMPLE || !sampled_top_k(x, n, k, ids))
+        heap_top_k(x, n, k, ids);
+    keep_from_logits(d, x, scale, ids, k, TP_STAGE_TOP_K);
+    return 1;
+}
+
+static int repeat_is_noop(const tp_sampler_config *cfg, int n_ctx)
+{
+    return cfg->repeat_penalty == 1.0 || cfg->repeat_last_n == 0 || n_ctx <= 0;
+}
+
+/* Without stage snapshots nothing needs z over the whole vocabulary until
+ * the first cut: stages that change nothing are skipped, temperature
+ * becomes a scale on the keys, and a greedy or small top-k cut reads the
+ * caller's logits directly. Returns the index of the first stage still to
+ * run, with d holding the chain's state before it. */
+static int lazy_front(const tp_sampler_config *cfg, const float *logits, int n_ctx, tp_dist *d)
+{
+    double scale = 1.0;
+    for (int s = 0; s < cfg->n_order; s++) {
+        int k = cfg->top_k;
+        switch (cfg->order[s]) {
+        case TP_STAGE_REPEAT:
+            if (repeat_is_noop(cfg, n_ctx))
+                continue;
+            break;
+        case TP_STAGE_TEMPERATURE:
+            if (scale != 1.0) /* a second temperature stage: apply it for real */
+                break;
+            if (cfg->temperature > 0.0) {
+                scale = 1.0 / cfg->temperature; /* as apply_temperature's z * inv */
+                continue;
+            }
+            greedy_from_logits(d, logits);
+            return s + 1;
+        case TP_STAGE_TOP_K:
+            if (k <= 0 || k >= d->n)
+                continue;
+            if (k <= TOP_K_HEAP_MAX && scale <= SCALE_EXACT_MAX && scale >= SCALE_EXACT_MIN &&
+                top_k_from_logits(d, logits, scale, k))
+                return s + 1;
+            break;
+        case TP_STAGE_TOP_P:
+            if (cfg->top_p >= 1.0)
+                continue;
+            break;
+        case TP_STAGE_MIN_P:
+            if (cfg->min_p <= 0.0)
+                continue;
+            break;
+        default:
+            continue;
+        }
+        start_chain(logits, scale, d);
+        return s;
+    }
+    start_chain(logits, scale, d);
+    return cfg->n_order;
+}
+
+/* Zero p where the previous call left it nonzero. With views on the whole
+ * row is cleared, as tp_dist_copy may have filled it. */
+static void clear_p(tp_dist *d)
+{
+    if (d->views || d->n_live >= d->n) {
+        memset(d->p, 0, (size_t)d->n * sizeof *d->p);
+    } else {
+        for (int j = 0; j < d->n_live; j++)
+            d->p[d->live[j]] = 0.0;
+    }
+    d->n_live = 0;
+}
+
+/* p over the kept set, remembering where it is nonzero for clear_p. */
+static void finish(tp_dist *d)
+{
+    kept_probs(d, d->p);
+    d->n_live = d->n_kept;
+    if (d->n_kept < d->n)
+        memcpy(d->live, d->cand, (size_t)d->n_kept * sizeof *d->cand);
     double h = 0.0;
     for (int j = 0; j < d->n_kept; j++) {
         double p = d->p[d->cand[j]];
@@ -592,6 +996,46 @@ void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits, const i
             h -= p * log2(p);
     }
     d->entropy_bits = h > 0.0 ? h : 0.0;
+}
+
+/* p_base: the plain softmax of the raw logits, the arithmetic of kept_probs
+ * over every id. */
+static void base_softmax(const float *logits, int n, double *p)
+{
+    double zmax = -INFINITY, sum = 0.0;
+    for (int i = 0; i < n; i++)
+        if ((double)logits[i] > zmax)
+            zmax = logits[i];
+    for (int i = 0; i < n; i++) {
+        p[i] = exp((double)logits[i] - zmax);
+        sum += p[i];
+    }
+    for (int i = 0; i < n; i++)
+        p[i] /= sum;
+}
+
+void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits, const int *context,
+                      int n_context, tp_dist *d)
+{
+    int n = d->n, s = 0;
+    clear_p(d);
+    d->e_ok = 0;
+    if (d->views)
+        memcpy(d->logits, logits, (size_t)n * sizeof *logits);
+    if (d->views & TP_VIEW_BASE)
+        base_softmax(logits, n, d->p_base);
+    d->n_stages = cfg->n_order;
+    memcpy(d->stages, cfg->order, (size_t)cfg->n_order * sizeof *cfg->order);
+    if (d->views & TP_VIEW_STAGES)
+        start_chain(logits, 1.0, d);
+    else
+        s = lazy_front(cfg, logits, n_context, d);
+    for (; s < cfg->n_order; s++) {
+        apply_stage(cfg, cfg->order[s], context, n_context, d);
+        if (d->views & TP_VIEW_STAGES)
+            softmax_row(d, d->stage_p + (size_t)s * n);
+    }
+    finish(d);
 }
 
 int tp_sampler_draw(const tp_dist *d, tp_rng *rng)

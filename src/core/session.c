@@ -122,9 +122,11 @@ static tp_status record(tp_session *s, int token, tp_error *err)
     if (rc)
         return rc;
     const tp_dist *d = &s->dist;
+    int base = (d->views & TP_VIEW_BASE) != 0; /* else p_base is stale */
     s->steps[s->n_steps++] = (tp_step){
-        .token = token, .p = (float)d->p[token], .p_base = (float)d->p_base[token],
-        .rank = tp_dist_rank(d, token), .entropy_bits = (float)d->entropy_bits,
+        .token = token, .p = (float)d->p[token],
+        .p_base = base ? (float)d->p_base[token] : -1.0f,
+        .rank = base ? tp_dist_rank(d, token) : -1, .entropy_bits = (float)d->entropy_bits,
         .n_kept = d->n_kept, .cfg = s->cfg,
     };
     s->tokens[s->n_tokens++] = token;
@@ -142,6 +144,11 @@ tp_status tp_session_push(tp_session *s, int token, tp_error *err)
     tp_model_step(s->model, s->state, token, s->logits);
     refresh_dist(s);
     return TP_OK;
+}
+
+void tp_session_set_views(tp_session *s, unsigned views)
+{
+    s->dist.views = views;
 }
 
 int tp_session_step(tp_session *s, tp_error *err)
