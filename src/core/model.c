@@ -570,8 +570,8 @@ static void layer_step(const tp_model *m, int l, tp_state **states, const int *t
 {
     const tp_layer *ly = &m->layers[l];
     int H = m->n_hidden;
-    const float *x[TP_BATCH_CHUNK];
-    float *y[TP_BATCH_CHUNK];
+    const float *x[TP_BATCH_CHUNK] = {0}; /* n <= chunk: set below; zeroed for -O1 warnings */
+    float *y[TP_BATCH_CHUNK] = {0};
     for (int i = 0; i < n; i++) {
         fill_layer_input(m, l, states[i], tokens[i]);
         x[i] = states[i]->xh;
@@ -589,8 +589,8 @@ static void layer_step(const tp_model *m, int l, tp_state **states, const int *t
 static void head_step(const tp_model *m, tp_state **states, int n, float *logits)
 {
     int H = m->n_hidden, ld = m->head_w.ld;
-    const float *x[TP_BATCH_CHUNK];
-    float *y[TP_BATCH_CHUNK];
+    const float *x[TP_BATCH_CHUNK] = {0}; /* n <= chunk: set below; zeroed for -O1 warnings */
+    float *y[TP_BATCH_CHUNK] = {0};
     for (int i = 0; i < n; i++) {
         tp_state *s = states[i];
         memcpy(s->xh, s->h + (size_t)(m->n_layers - 1) * H, (size_t)H * sizeof(float));
