@@ -85,3 +85,54 @@ clean:
 
 .PHONY: all deps check run install clean test-bins
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d)
+
+# ---- fuzzing (libFuzzer + ASan + UBSan, clang) ----------------------------
+#   make fuzz [FUZZ_SECONDS=60]   build build/fuzz/fuzz_* and run each target
+#   for FUZZ_SECONDS on tests/fuzz/corpus/<target> (new inputs go to
+#   build/fuzz/corpus/<target>, crashes to build/fuzz/artifacts/; with
+#   tests/fuzz/<target>.dict as a dictionary when there is one); fails if
+#   any target finds a crash, a leak or a sanitizer report.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c17 -Wall -Wextra -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude \
+                -g -O1 $(PKG_CFLAGS) -DTEMPEST_DATADIR='"$(DATADIR)"' $(FUZZ_SAN)
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_OBJ  = $(CORE_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/src/tui/theme.o
+
+# clang 14 lacks __builtin_cpu_supports("f16c"): see tests/fuzz/clang_compat.h
+build/fuzz/obj/src/core/kernels.o: FUZZ_EXTRA = -include tests/fuzz/clang_compat.h
+
+build/fuzz/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXTRA) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+
+fuzz-bins:
+	@tools/deps.sh check fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-bins
+	@mkdir -p build/fuzz/artifacts; failed=""; \
+	for bin in $(FUZZ_BINS); do \
+	    t=$${bin#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $$bin -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 $$dict \
+	        -artifact_prefix=build/fuzz/artifacts/$$t- \
+	        build/fuzz/corpus/$$t tests/fuzz/corpus/$$t >build/fuzz/$$t.log 2>&1 \
+	        || failed="$$failed $$t"; \
+	    grep -E '^(stat::number_of_executed_units|#[0-9]+[[:space:]]+DONE)' build/fuzz/$$t.log; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (see build/fuzz/*.log)" >&2; exit 1; fi; \
+	echo "fuzz: every target ran $(FUZZ_SECONDS) s without a crash"
+
+.PHONY: fuzz fuzz-bins
+.SECONDARY: $(FUZZ_LIB_OBJ)
+-include $(FUZZ_LIB_OBJ:.o=.d)

@@ -4,6 +4,7 @@
 #   tools/deps.sh check build   exit 1 naming any missing build package
 #   tools/deps.sh install build install what the build needs (as root)
 #   tools/deps.sh install test  ... and what `make check` needs
+#   tools/deps.sh install fuzz  ... and what `make fuzz` needs (clang, libFuzzer)
 #
 # Each line: how to detect it, and the Debian package that provides it.
 set -u
@@ -34,6 +35,12 @@ scan() {
         /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$missing python3-torch"
         need_file /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3 libopenblas0-openmp
         locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || missing="$missing locales"
+    fi
+    if [ "$set_" = fuzz ]; then
+        need_cmd clang clang
+        # libFuzzer and the sanitizer runtimes for Debian's clang (14 on bookworm)
+        ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+            >/dev/null 2>&1 || missing="$missing libclang-rt-14-dev"
     fi
 }
 

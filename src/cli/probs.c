@@ -1,12 +1,11 @@
 /* probs.c - `tempest probs`: one next-token distribution, as a table or JSON. */
 #include <cjson/cJSON.h>
-#include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tempest/cli.h"
+#include "tempest/logits.h"
 #include "tempest/session.h"
 
 static const char HELP[] =
@@ -26,81 +25,7 @@ static const char HELP[] =
 
 enum { OPT_CONTEXT = TP_OPT_FIRST_OWN, OPT_LOGITS, OPT_TOP, OPT_JSON };
 
-#define MAX_LOGITS (1 << 20)
-
-static tp_status parse_json_logits(const char *text, size_t len, float **out, int *n,
-                                   tp_error *err)
-{
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    if (!cJSON_IsArray(root)) {
-        cJSON_Delete(root);
-        return tp_fail(err, TP_ERR_FORMAT, "the logits are not a JSON array of numbers");
-    }
-    int count = cJSON_GetArraySize(root), i = 0;
-    tp_status rc = count > MAX_LOGITS ? tp_fail(err, TP_ERR_FORMAT, "%d logits (at most %d)",
-                                                count, MAX_LOGITS) : TP_OK;
-    float *v = rc ? NULL : malloc((size_t)(count ? count : 1) * sizeof *v);
-    if (!rc && !v)
-        rc = tp_fail(err, TP_ERR_NOMEM, "out of memory for %d logits", count);
-    for (const cJSON *it = root->child; it && !rc; it = it->next, i++) {
-        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
-            fabs(it->valuedouble) > 3e38)
-            rc = tp_fail(err, TP_ERR_FORMAT, "logit %d is not a finite number", i);
-        else
-            v[i] = (float)it->valuedouble;
-    }
-    cJSON_Delete(root);
-    if (rc) {
-        free(v);
-        return rc;
-    }
-    *out = v;
-    *n = count;
-    return TP_OK;
-}
-
-static tp_status parse_plain_logits(const char *text, float **out, int *n, tp_error *err)
-{
-    int count = 0, cap = 64;
-    float *v = malloc((size_t)cap * sizeof *v);
-    if (!v)
-        return tp_fail(err, TP_ERR_NOMEM, "out of memory for logits");
-    const char *p = text;
-    while (1) {
-        while (isspace((unsigned char)*p) || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || !isfinite(x) || fabs(x) > 3e38 ||
-            (*end && !isspace((unsigned char)*end) && *end != ',')) {
-            free(v);
-            /* Show the offending word only: the rest of the line (and its
-             * newline) would break the one-line message. */
-            size_t wl = strcspn(p, " \t\r\n\v\f,");
-            return tp_fail(err, TP_ERR_FORMAT, "logit %d ('%.*s') is not a finite number",
-                           count, (int)(wl > 20 ? 20 : wl), p);
-        }
-        if (count == MAX_LOGITS) {
-            free(v);
-            return tp_fail(err, TP_ERR_FORMAT, "more than %d logits", MAX_LOGITS);
-        }
-        if (count == cap) {
-            float *nv = realloc(v, (size_t)(cap *= 2) * sizeof *v);
-            if (!nv) {
-                free(v);
-                return tp_fail(err, TP_ERR_NOMEM, "out of memory for logits");
-            }
-            v = nv;
-        }
-        v[count++] = (float)x;
-        p = end;
-    }
-    *out = v;
-    *n = count;
-    return TP_OK;
-}
+#define MAX_LOGITS TP_LOGITS_MAX
 
 static tp_status read_logits(const char *path, float **out, int *n, tp_error *err)
 {
@@ -109,17 +34,8 @@ static tp_status read_logits(const char *path, float **out, int *n, tp_error *er
     tp_status rc = tp_read_file(path, &text, &len, err);
     if (rc)
         return rc;
-    const char *p = text;
-    while (isspace((unsigned char)*p))
-        p++;
-    rc = *p == '[' ? parse_json_logits(text, len, out, n, err)
-                   : parse_plain_logits(text, out, n, err);
+    rc = tp_logits_parse(text, len, out, n, err);
     free(text);
-    if (!rc && *n == 0) {
-        free(*out);
-        *out = NULL; /* the caller frees *out on failure too */
-        rc = tp_fail(err, TP_ERR_FORMAT, "no numbers in the logits file");
-    }
     if (rc)
         tp_error_prefix(err, "%s", path);
     return rc;
