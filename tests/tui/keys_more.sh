@@ -4,6 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -n "${TEMPEST_TEST_MODEL:-}" ] && MODEL=$TEMPEST_TEST_MODEL
 SOCK=tempest-keys-$$
+. "$(dirname "$0")/../tmux_lib.sh"
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="temp-big-steps speed-keys full-speed new-seed colour-modes save-transcript
 save-error-keeps-file model-command model-error theme-command theme-error no-color
@@ -12,7 +13,6 @@ if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
     exit 0
 fi
-. "$(dirname "$0")/../tmux_lib.sh"
 sgr() { screen_escapes | grep -o "$(printf '\033')\[[0-9;]*m" | sort -u; }
 
 play 100 30 -- --prompt ROMEO:

@@ -4,6 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -n "${TEMPEST_TEST_MODEL:-}" ] && MODEL=$TEMPEST_TEST_MODEL
 SOCK=tempest-measure-$$
+. "$(dirname "$0")/../tmux_lib.sh"
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="metrics-line metrics-line-updates sweep-progress sweep-chart sweep-overlay-closes
 sweep-bad-args metrics-line-hidden-when-small"
@@ -12,7 +13,6 @@ if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     exit 0
 fi
 
-. "$(dirname "$0")/../tmux_lib.sh"
 metric() { screen | sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
 
 play 100 30 -- --prompt ROMEO: --speed 200

@@ -5,9 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 [ -n "${TEMPEST_TEST_MODEL:-}" ] && MODEL=$TEMPEST_TEST_MODEL
 SOCK=tempest-test-$$
-RUNS=0
-# each start gets its own server, so a dying one never races the next
-trap 'for i in $(seq 0 $RUNS); do tmux -L "$SOCK-$i" kill-server 2>/dev/null; done; rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/../tmux_lib.sh"
+trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="starts status-format histogram-rows temp-keys change-named greedy-one-bar
 greedy-back topk-3-rows topp-rule minp-keys order-key pause pause-step-one help-overlay
 cmdline-temp cmdline-error cmdline-complete cmdline-resize edit-prompt restart-same-seed resize-small
@@ -23,9 +22,6 @@ if [ ! -r "$MODEL" ]; then
     exit 0
 fi
 
-t() { tmux -L "$SOCK-$RUNS" "$@"; }
-screen() { t capture-pane -p -t main 2>/dev/null; }
-keys() { t send-keys -t main "$@"; }
 
 # start COLS ROWS ARGS...: the playground in a fresh session; its exit status
 # and the terminal modes after it go to files.
@@ -45,30 +41,8 @@ start() {
         echo "sleep 30"
     } >"$TMP/run.sh"
     t kill-server 2>/dev/null
-    RUNS=$((RUNS + 1))
+    PLAYS=$((PLAYS + 1)) # a server of its own: see tmux_lib.sh
     t new-session -d -s main -x "$cols" -y "$rows" "exec sh '$TMP/run.sh'"
-}
-
-# wait_for ERE [SECONDS]: until the screen matches.
-wait_for() {
-    n=$(( ${2:-5} * 20 ))
-    while [ "$n" -gt 0 ]; do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.05
-        n=$((n - 1))
-    done
-    return 1
-}
-
-# wait_gone ERE [SECONDS]: until the screen no longer matches.
-wait_gone() {
-    n=$(( ${2:-5} * 20 ))
-    while [ "$n" -gt 0 ]; do
-        screen | grep -Eq -- "$1" || return 0
-        sleep 0.05
-        n=$((n - 1))
-    done
-    return 1
 }
 
 wait_exit() {
@@ -89,7 +63,6 @@ expect() {
 }
 
 hist() { screen | sed -n 's/^.*│//p'; }            # the histogram column
-status_line() { screen | grep -E '^T=' | head -1; }
 step_now() { status_line | sed -n 's/.*step=\([0-9]*\).*/\1/p'; }
 text_line() { screen | sed -n 's/ *│ entropy.*$//p'; } # the text beside the header
 kept_rows() { hist | grep '%' | grep -v 'others' | grep -vc '×'; }
