@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tempest/model.h"
-#include "tempest/safetensors.h"
+#include "fuzz_model.h"
 
 #define MAX_DATA (1u << 20)
 
@@ -49,19 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tp_safetensors st;
     tp_error err = {0};
     if (tp_st_parse(&st, buf, 8 + size + dlen, &err) == TP_OK) {
-        /* as in fuzz_safetensors: every weight format, both kernel sets */
-        tp_model_options opt = {(tp_weight_type)(size % TP_W_N),
-                                (size / TP_W_N) % 2 ? "portable" : NULL};
-        tp_model *m = NULL;
-        if (tp_model_from_safetensors_with(&m, &st, &opt, &err) == TP_OK) {
-            tp_state *s = tp_state_new(m);
-            float *logits = malloc((size_t)m->n_vocab * sizeof *logits);
-            if (s && logits)
-                tp_model_step(m, s, tp_model_start_token(m), logits);
-            free(logits);
-            tp_state_free(s);
-            tp_model_free(m);
-        }
+        fuzz_build_and_step(&st, size);
         tp_st_close(&st);
     }
     free(buf);
