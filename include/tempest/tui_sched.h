@@ -58,4 +58,17 @@ static inline int tp_sched_wait_ms(const tp_sched *s, const tp_sched_state *st, 
     return ms < until ? ms + 1 : ms; /* round up: waking early only spins */
 }
 
+/* Whether the live text metrics, measured at cached_steps, must be measured
+ * again now that the text has steps tokens. Measuring walks the whole text,
+ * so while generating it is redone only after the text grew by about 1/64:
+ * the work per token stays constant however long the demo runs, and the
+ * line still moves several times a second. Paused, or after a restart, it
+ * is always exact. */
+static inline int tp_sched_metrics_stale(int cached_steps, int steps, int paused)
+{
+    if (steps == cached_steps)
+        return 0;
+    return paused || steps < cached_steps || steps - cached_steps >= 1 + steps / 64;
+}
+
 #endif

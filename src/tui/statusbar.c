@@ -8,6 +8,7 @@
 
 #include "tempest/textmetrics.h"
 #include "tempest/tui_cmdline.h"
+#include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
 
 #define SPARK_MAX 32
@@ -93,12 +94,12 @@ void tp_titlebar_draw(tp_app *a, tp_rect r)
     tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_TITLE]);
 }
 
-/* Recomputed only when a token was added: the text is re-measured whole,
- * which for the few thousand tokens of a demo takes well under a frame. */
+/* The text is re-measured whole, so how often is the scheduler's call
+ * (tp_sched_metrics_stale): not on every frame of a long run. */
 static void update_metrics(tp_app *a)
 {
     const tp_session *s = a->session;
-    if (a->metrics_steps == s->n_steps && a->metrics_line[0])
+    if (a->metrics_line[0] && !tp_sched_metrics_stale(a->metrics_steps, s->n_steps, a->paused))
         return;
     a->metrics_steps = s->n_steps;
     double h = 0.0;

@@ -69,3 +69,26 @@ Test(tui_sched, paused_sleeps)
     st.dirty = 1;
     cr_assert_eq(tp_sched_wait_ms(&s, &st, 5000.0), 0, "a pending redraw is not put off");
 }
+
+Test(tui_sched, metrics_work_per_token_is_bounded)
+{
+    /* A 200,000-token run re-measures the text a few hundred times, not on
+     * every token; each re-measure is O(text), so the total stays O(64 n). */
+    int cached = 0, measures = 0;
+    for (int steps = 1; steps <= 200000; steps++)
+        if (tp_sched_metrics_stale(cached, steps, 0)) {
+            cached = steps;
+            measures++;
+        }
+    cr_assert(measures > 100 && measures < 1000, "%d re-measures", measures);
+    cr_assert(200000 - cached <= 200000 / 64 + 1);
+}
+
+Test(tui_sched, metrics_exact_when_paused_or_restarted)
+{
+    cr_assert(tp_sched_metrics_stale(1000, 1001, 1));  /* paused: one step shows */
+    cr_assert(!tp_sched_metrics_stale(1000, 1001, 0)); /* running: waits a little */
+    cr_assert(tp_sched_metrics_stale(1000, 3, 0));     /* restart: text shrank */
+    cr_assert(tp_sched_metrics_stale(0, 1, 0));        /* the first token shows */
+    cr_assert(!tp_sched_metrics_stale(5, 5, 1));
+}
