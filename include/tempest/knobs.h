@@ -10,6 +10,7 @@
 
 #include "tempest/error.h"
 #include "tempest/sampler.h"
+#include "tempest/sweep.h"
 
 #define TP_KNOB_TEMP_MAX 5.0
 #define TP_KNOB_TEMP_STEP 0.05
@@ -59,7 +60,8 @@ typedef struct tp_command {
     uint64_t seed;         /* TP_ACT_SET_SEED */
     double speed;          /* TP_ACT_SET_SPEED: tokens/s, 0 = full speed */
     long length;           /* TP_ACT_SET_LENGTH */
-    char text[1024];       /* prompt, path, theme name or sweep arguments */
+    char text[1024];       /* prompt, path or theme name */
+    tp_sweep_request sweep; /* TP_ACT_SWEEP: parsed here, run by the front end */
 } tp_command;
 
 typedef struct tp_command_info {

@@ -3,10 +3,12 @@
 #ifndef TEMPEST_TUI_SWEEP_H
 #define TEMPEST_TUI_SWEEP_H
 
+#include "tempest/sweep.h"
+
 struct tp_app;
 
-/* Start a sweep from `:sweep` arguments; refuses when one is running. */
-void tp_sweep_start(struct tp_app *a, const char *args);
+/* Start the sweep a `:sweep` command asked for; refuses when one is running. */
+void tp_sweep_start(struct tp_app *a, const tp_sweep_request *req);
 /* Called by the main loop: note progress, collect a finished sweep. Returns
  * 1 while a sweep runs (the loop should wake up often to show progress). */
 int tp_sweep_poll(struct tp_app *a);

@@ -279,11 +279,8 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
         if (strlen(arg) >= sizeof out->text)
             return tp_fail(err, TP_ERR_USAGE, "%s: the text is too long (%zu bytes)", name,
                            strlen(arg));
-        if (SIMPLE[i].act == TP_ACT_SWEEP) {
-            tp_sweep_request req;
-            if ((rc = tp_sweep_parse_request(arg, &req, err)))
-                return rc;
-        }
+        if (SIMPLE[i].act == TP_ACT_SWEEP && (rc = tp_sweep_parse_request(arg, &out->sweep, err)))
+            return rc;
         out->action = SIMPLE[i].act;
         if (SIMPLE[i].act == TP_ACT_SET_PROMPT)
             tp_unescape_line(arg, out->text, sizeof out->text);

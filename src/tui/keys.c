@@ -229,7 +229,7 @@ void tp_app_run_command(tp_app *a, const tp_command *cmd)
     case TP_ACT_SAVE: tp_app_save(a, cmd->text); break;
     case TP_ACT_HELP: a->show_help = 1; break;
     case TP_ACT_QUIT: a->quit = 1; break;
-    case TP_ACT_SWEEP: tp_sweep_start(a, cmd->text); break;
+    case TP_ACT_SWEEP: tp_sweep_start(a, &cmd->sweep); break;
     case TP_ACT_SHOW:
     case TP_ACT_SET_LENGTH:
         tp_app_message(a, 1, "that command is for 'tempest repl'");

@@ -79,7 +79,7 @@ static int fill_spec(tp_app *a, struct tp_sweep_job *j)
     return j->cells != NULL;
 }
 
-void tp_sweep_start(tp_app *a, const char *args)
+void tp_sweep_start(tp_app *a, const tp_sweep_request *req)
 {
     if (a->sweep && !atomic_load(&a->sweep->finished)) {
         tp_app_message(a, 1, "a sweep is already running");
@@ -87,10 +87,10 @@ void tp_sweep_start(tp_app *a, const char *args)
     }
     tp_sweep_stop(a);
     struct tp_sweep_job *j = calloc(1, sizeof *j);
-    tp_error err = {0};
-    if (!j || tp_sweep_parse_request(args, &j->req, &err) || !fill_spec(a, j) ||
-        pthread_create(&j->thread, NULL, run, j) != 0) {
-        tp_app_message(a, 1, "%s", err.code ? err.msg : "cannot start the sweep");
+    if (j)
+        j->req = *req;
+    if (!j || !fill_spec(a, j) || pthread_create(&j->thread, NULL, run, j) != 0) {
+        tp_app_message(a, 1, "cannot start the sweep (out of memory)");
         job_free(j);
         return;
     }

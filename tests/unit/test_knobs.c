@@ -153,3 +153,17 @@ Test(commands, escape_round_trip)
     tp_unescape_line(esc, back, sizeof back);
     cr_assert_str_eq(back, "a\nb\tc\\d");
 }
+
+Test(commands, sweep_is_parsed_once_here)
+{
+    tp_command c = parse_ok(":sweep 0.5,1.5 greedy;top_p=0.9");
+    cr_assert_eq(c.action, TP_ACT_SWEEP);
+    cr_assert_eq(c.sweep.n_temperatures, 2);
+    cr_assert_float_eq(c.sweep.temperatures[1], 1.5, 1e-12);
+    cr_assert_eq(c.sweep.n_strategies, 2);
+    cr_assert(c.sweep.strategies[0].greedy);
+    cr_assert(c.sweep.strategies[1].has_top_p);
+    c = parse_ok(":sweep");
+    cr_assert_eq(c.sweep.n_temperatures, 5); /* the defaults */
+    parse_bad(":sweep 0.5,abc", "0.5,abc");
+}
