@@ -1,15 +1,16 @@
 /* kernels.h - the hot loops of the model step: the only place for SIMD.
  *
- * Weights live in tp_matrix: rows padded with zeros to a multiple of 8
- * columns (one AVX2 register of floats) and 64-byte aligned, stored as f32,
- * f16, bf16 or int8 with one scale per row; kernels widen to f32 in
- * registers. A kernel set (portable C, or AVX2+FMA) is picked at run time;
+ * Weights live in tp_matrix as panels of eight rows (one AVX2 register of
+ * floats) interleaved by column: panel p holds column 0 of rows 8p..8p+7,
+ * then column 1, and so on, 64-byte aligned, zero padded past the last row,
+ * stored as f32, f16, bf16 or int8 with one scale per row; kernels widen to
+ * f32 in registers. A kernel set (portable C, or AVX2+FMA) is picked at run time;
  * TEMPEST_KERNEL=portable|avx2 forces one.
  *
  * Every kernel computes each (row, sequence) dot product the same way
- * whatever the number of sequences or the rows it is asked for: eight lane
- * sums in k order, one fixed reduction, then scale and bias. That is what
- * makes a batched step bit-identical to single steps.
+ * whatever the number of sequences or the rows it is asked for: one running
+ * sum in k order, then scale and bias. That is what makes a batched step
+ * bit-identical to single steps.
  */
 #ifndef TEMPEST_KERNELS_H
 #define TEMPEST_KERNELS_H
@@ -22,6 +23,8 @@
 /* Columns are padded to a multiple of this; vectors fed to a matrix must be
  * at least ld long with zeros past cols. */
 #define TP_PAD 8
+/* Rows per panel. */
+#define TP_PANEL 8
 
 typedef enum tp_weight_type { TP_W_F32, TP_W_F16, TP_W_BF16, TP_W_INT8, TP_W_N } tp_weight_type;
 
@@ -32,11 +35,20 @@ size_t tp_weight_type_size(tp_weight_type t);
 
 typedef struct tp_matrix {
     int rows, cols;
-    int ld;              /* row stride in elements: cols rounded up to TP_PAD */
+    int ld;              /* cols rounded up to TP_PAD: the length vectors fed to
+                          * the matrix must have (and a panel's column count) */
     tp_weight_type type;
-    void *data;          /* rows * ld elements, 64-byte aligned, zero padded */
+    void *data;          /* panels of TP_PANEL rows x ld columns, column-major
+                          * inside a panel; 64-byte aligned, zero padded */
     float *scale;        /* int8: value = q * scale[row]; NULL otherwise */
 } tp_matrix;
+
+/* The start of panel p (rows TP_PANEL * p onwards). */
+static inline const void *tp_matrix_panel(const tp_matrix *W, int p)
+{
+    size_t esize = W->type == TP_W_F32 ? 4 : W->type == TP_W_INT8 ? 1 : 2;
+    return (const char *)W->data + (size_t)p * TP_PANEL * (size_t)W->ld * esize;
+}
 
 /* Store W (rows x cols, row-major f32) as type; int8 rounds each row to 127
  * steps of max|row| / 127. */

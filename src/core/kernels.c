@@ -2,11 +2,12 @@
  * and the table that picks between them at run time.
  *
  * Bit-identical batching rests on one rule, kept by every kernel here: the
- * dot product of a row and a sequence is eight lane sums taken in k order
- * (lane l sums the products at k = 8m + l), reduced as
- * ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), then scaled and biased.
- * Register blocking only changes how many of those independent dot products
- * run side by side, never the order inside one.
+ * dot product of a row and a sequence is one running sum taken in k order,
+ * then scaled and biased. Weights are stored in panels of eight rows
+ * interleaved by column (see kernels.h), so one vector holds column k of
+ * eight rows: a vector lane is a row, never a part of a sum. Register
+ * blocking only changes how many panels and sequences run side by side,
+ * never the order inside one sum, and there is no horizontal reduction.
  */
 #include "tempest/kernels.h"
 #include "tempest/safetensors.h"
@@ -24,29 +25,18 @@
 
 /* ---- portable ----------------------------------------------------------- */
 
-static float reduce8(const float a[8])
+/* Element (r, k) of W widened to f32 (without the int8 row scale, which
+ * finish applies once to the whole sum). */
+static float weight_at(const tp_matrix *W, const void *panel, int lane, int k)
 {
-    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
-}
-
-/* One portable dot product per element type; WIDEN turns element k of the
- * row into a float. */
-#define PORTABLE_DOT(NAME, ELEM, WIDEN)                                        \
-    static float NAME(const ELEM *w, const float *x, int ld)                   \
-    {                                                                          \
-        float acc[8] = {0};                                                    \
-        for (int k = 0; k < ld; k += 8)                                        \
-            for (int l = 0; l < 8; l++)                                        \
-                acc[l] += WIDEN(w[k + l]) * x[k + l];                          \
-        return reduce8(acc);                                                   \
+    size_t i = (size_t)k * TP_PANEL + (size_t)lane;
+    switch (W->type) {
+    case TP_W_F16: return tp_f16_to_f32(((const uint16_t *)panel)[i]);
+    case TP_W_BF16: return tp_bf16_to_f32(((const uint16_t *)panel)[i]);
+    case TP_W_INT8: return (float)((const int8_t *)panel)[i];
+    default: return ((const float *)panel)[i];
     }
-
-#define AS_FLOAT(v) (v)
-#define AS_INT8(v) ((float)(v))
-PORTABLE_DOT(dot_f32, float, AS_FLOAT)
-PORTABLE_DOT(dot_f16, uint16_t, tp_f16_to_f32)
-PORTABLE_DOT(dot_bf16, uint16_t, tp_bf16_to_f32)
-PORTABLE_DOT(dot_int8, int8_t, AS_INT8)
+}
 
 static float finish(const tp_matrix *W, const float *b, int r, float sum)
 {
@@ -55,23 +45,18 @@ static float finish(const tp_matrix *W, const float *b, int r, float sum)
     return (b ? b[r] : 0.0f) + sum;
 }
 
-static float portable_dot(const tp_matrix *W, int r, const float *x)
-{
-    size_t off = (size_t)r * (size_t)W->ld;
-    switch (W->type) {
-    case TP_W_F16: return dot_f16((const uint16_t *)W->data + off, x, W->ld);
-    case TP_W_BF16: return dot_bf16((const uint16_t *)W->data + off, x, W->ld);
-    case TP_W_INT8: return dot_int8((const int8_t *)W->data + off, x, W->ld);
-    default: return dot_f32((const float *)W->data + off, x, W->ld);
-    }
-}
-
 static void portable_matmul(const tp_matrix *W, const float *b, const float *const *x,
                             float *const *y, int n, int r0, int r1)
 {
-    for (int r = r0; r < r1; r++)
-        for (int s = 0; s < n; s++)
-            y[s][r] = finish(W, b, r, portable_dot(W, r, x[s]));
+    for (int r = r0; r < r1; r++) {
+        const void *panel = tp_matrix_panel(W, r / TP_PANEL);
+        for (int s = 0; s < n; s++) {
+            float acc = 0.0f;
+            for (int k = 0; k < W->cols; k++)
+                acc += weight_at(W, panel, r % TP_PANEL, k) * x[s][k];
+            y[s][r] = finish(W, b, r, acc);
+        }
+    }
 }
 
 void tp_vec_add(float *y, const float *x, int n)
@@ -107,99 +92,110 @@ static const tp_kernels PORTABLE = {
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
-/* Eight weights of row `row` from column k, widened to f32 in registers. */
-INLINE_AVX2 __m256 load_w(const void *row, int k, tp_weight_type t)
+/* Column k of a panel (eight rows), widened to f32 in registers. */
+INLINE_AVX2 __m256 load_col(const void *panel, int k, tp_weight_type t)
 {
+    size_t i = (size_t)k * TP_PANEL;
     switch (t) {
     case TP_W_F16:
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + k)));
+        return _mm256_cvtph_ps(_mm_load_si128((const __m128i *)((const uint16_t *)panel + i)));
     case TP_W_BF16: {
-        __m128i v = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + k));
+        __m128i v = _mm_load_si128((const __m128i *)((const uint16_t *)panel + i));
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16));
     }
     case TP_W_INT8: {
-        __m128i v = _mm_loadl_epi64((const __m128i *)((const int8_t *)row + k));
+        __m128i v = _mm_loadl_epi64((const __m128i *)((const int8_t *)panel + i));
         return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
     }
-    default: return _mm256_loadu_ps((const float *)row + k);
+    default: return _mm256_load_ps((const float *)panel + i);
     }
 }
 
-/* The fixed reduction of the file comment, in registers. */
-INLINE_AVX2 float hsum8(__m256 v)
+/* Lane l of acc is the sum for row 8p + l: store the rows in [r0, r1). */
+INLINE_AVX2 void store_rows(const tp_matrix *W, const float *b, float *y, int p, int r0,
+                            int r1, __m256 acc)
 {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    __m128 d = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    return _mm_cvtss_f32(_mm_add_ss(d, _mm_shuffle_ps(d, d, 1)));
+    float v[TP_PANEL];
+    _mm256_storeu_ps(v, acc);
+    int first = p * TP_PANEL;
+    for (int l = 0; l < TP_PANEL; l++)
+        if (first + l >= r0 && first + l < r1)
+            y[first + l] = finish(W, b, first + l, v[l]);
 }
 
-INLINE_AVX2 const void *row_ptr(const tp_matrix *W, int r)
+/* PB panels from p times SB sequences from s, one accumulator each, column
+ * by column: a column vector of each panel, x[s][k] broadcast. PB * SB + PB
+ * + 1 registers must fit in 16; PB, SB and t are constants after inlining,
+ * so the arrays live in registers. */
+INLINE_AVX2 void avx2_tile(const tp_matrix *W, const float *b, const float *const *x,
+                           float *const *y, int p, int s, int PB, int SB, int r0, int r1,
+                           tp_weight_type t)
 {
-    return (const char *)W->data + (size_t)r * (size_t)W->ld * tp_weight_type_size(W->type);
-}
-
-/* RB rows from r times SB sequences from s, one accumulator each: RB * SB
- * + SB + 1 registers must fit in 16. RB, SB and t are constants after
- * inlining, so the accumulator array lives in registers. */
-INLINE_AVX2 void avx2_block(const tp_matrix *W, const float *b, const float *const *x,
-                            float *const *y, int r, int s, int RB, int SB, tp_weight_type t)
-{
-    __m256 acc[8][3];
-    const void *rows[8];
+    __m256 acc[8][6];
+    const void *pan[8];
+    const float *xs[6];
 #pragma GCC unroll 8
-    for (int i = 0; i < RB; i++) {
-        rows[i] = row_ptr(W, r + i);
-#pragma GCC unroll 3
+    for (int i = 0; i < PB; i++) {
+        pan[i] = tp_matrix_panel(W, p + i);
+#pragma GCC unroll 6
         for (int j = 0; j < SB; j++)
             acc[i][j] = _mm256_setzero_ps();
     }
-    for (int k = 0; k < W->ld; k += 8) {
-        __m256 xv[3];
-#pragma GCC unroll 3
-        for (int j = 0; j < SB; j++)
-            xv[j] = _mm256_loadu_ps(x[s + j] + k);
+#pragma GCC unroll 6
+    for (int j = 0; j < SB; j++)
+        xs[j] = x[s + j];
+    for (int k = 0; k < W->cols; k++) {
+        __m256 w[8];
 #pragma GCC unroll 8
-        for (int i = 0; i < RB; i++) {
-            __m256 w = load_w(rows[i], k, t);
-#pragma GCC unroll 3
-            for (int j = 0; j < SB; j++)
-                acc[i][j] = _mm256_fmadd_ps(w, xv[j], acc[i][j]);
+        for (int i = 0; i < PB; i++)
+            w[i] = load_col(pan[i], k, t);
+#pragma GCC unroll 6
+        for (int j = 0; j < SB; j++) {
+            __m256 xv = _mm256_broadcast_ss(xs[j] + k);
+#pragma GCC unroll 8
+            for (int i = 0; i < PB; i++)
+                acc[i][j] = _mm256_fmadd_ps(w[i], xv, acc[i][j]);
         }
     }
 #pragma GCC unroll 8
-    for (int i = 0; i < RB; i++)
-#pragma GCC unroll 3
+    for (int i = 0; i < PB; i++)
+#pragma GCC unroll 6
         for (int j = 0; j < SB; j++)
-            y[s + j][r + i] = finish(W, b, r + i, hsum8(acc[i][j]));
+            store_rows(W, b, y[s + j], p + i, r0, r1, acc[i][j]);
 }
 
-/* Rows [r, r + RB) against every sequence, three at a time. */
-INLINE_AVX2 void avx2_row_block(const tp_matrix *W, const float *b, const float *const *x,
-                                float *const *y, int n, int r, int RB, tp_weight_type t)
+/* Panels [p, p + PB) against every sequence, six at a time. */
+INLINE_AVX2 void avx2_panel_block(const tp_matrix *W, const float *b, const float *const *x,
+                                  float *const *y, int n, int p, int PB, int r0, int r1,
+                                  tp_weight_type t)
 {
     int s = 0;
-    for (; s + 3 <= n; s += 3)
-        avx2_block(W, b, x, y, r, s, RB, 3, t);
-    if (n - s == 2)
-        avx2_block(W, b, x, y, r, s, RB, 2, t);
-    else if (n - s == 1)
-        avx2_block(W, b, x, y, r, s, RB, 1, t);
+    for (; s + 6 <= n; s += 6)
+        avx2_tile(W, b, x, y, p, s, PB, 6, r0, r1, t);
+    switch (n - s) {
+    case 5: avx2_tile(W, b, x, y, p, s, PB, 5, r0, r1, t); break;
+    case 4: avx2_tile(W, b, x, y, p, s, PB, 4, r0, r1, t); break;
+    case 3: avx2_tile(W, b, x, y, p, s, PB, 3, r0, r1, t); break;
+    case 2: avx2_tile(W, b, x, y, p, s, PB, 2, r0, r1, t); break;
+    case 1: avx2_tile(W, b, x, y, p, s, PB, 1, r0, r1, t); break;
+    default: break;
+    }
 }
 
-/* Rows outer, sequences inner: a block of rows stays in L1 while every
- * sequence passes it. One sequence alone gets eight rows at a time so eight
- * FMA chains hide the FMA latency. */
+/* Panels outer, sequences inner: two panels stay in L1 while every sequence
+ * passes them. One sequence alone takes eight panels at a time, so eight
+ * FMA chains hide the FMA latency while the weights stream past once. */
 INLINE_AVX2 void avx2_matmul(const tp_matrix *W, const float *b, const float *const *x,
                              float *const *y, int n, int r0, int r1, tp_weight_type t)
 {
-    int r = r0;
+    int p = r0 / TP_PANEL, pend = (r1 + TP_PANEL - 1) / TP_PANEL;
     if (n == 1)
-        for (; r + 8 <= r1; r += 8)
-            avx2_row_block(W, b, x, y, n, r, 8, t);
-    for (; r + 4 <= r1; r += 4)
-        avx2_row_block(W, b, x, y, n, r, 4, t);
-    for (; r < r1; r++)
-        avx2_row_block(W, b, x, y, n, r, 1, t);
+        for (; p + 8 <= pend; p += 8)
+            avx2_panel_block(W, b, x, y, n, p, 8, r0, r1, t);
+    for (; p + 2 <= pend; p += 2)
+        avx2_panel_block(W, b, x, y, n, p, 2, r0, r1, t);
+    for (; p < pend; p++)
+        avx2_panel_block(W, b, x, y, n, p, 1, r0, r1, t);
 }
 
 #define AVX2_MATMUL(NAME, TYPE)                                                          \

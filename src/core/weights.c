@@ -73,17 +73,23 @@ uint16_t tp_f32_to_f16(float f)
     return sign | (uint16_t)((r - 0x38000000u) >> 13);
 }
 
+/* Where element (r, c) lives: panel r / TP_PANEL, column c, lane r % TP_PANEL. */
+static size_t elem_index(const tp_matrix *m, int r, int c)
+{
+    return ((size_t)(r / TP_PANEL) * (size_t)m->ld + (size_t)c) * TP_PANEL +
+           (size_t)(r % TP_PANEL);
+}
+
 static void store_row(tp_matrix *m, int r, const float *src)
 {
-    size_t off = (size_t)r * (size_t)m->ld;
     switch (m->type) {
     case TP_W_F16:
         for (int c = 0; c < m->cols; c++)
-            ((uint16_t *)m->data)[off + c] = tp_f32_to_f16(src[c]);
+            ((uint16_t *)m->data)[elem_index(m, r, c)] = tp_f32_to_f16(src[c]);
         break;
     case TP_W_BF16:
         for (int c = 0; c < m->cols; c++)
-            ((uint16_t *)m->data)[off + c] = tp_f32_to_bf16(src[c]);
+            ((uint16_t *)m->data)[elem_index(m, r, c)] = tp_f32_to_bf16(src[c]);
         break;
     case TP_W_INT8: {
         float amax = 0.0f;
@@ -92,10 +98,13 @@ static void store_row(tp_matrix *m, int r, const float *src)
         float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
         m->scale[r] = scale;
         for (int c = 0; c < m->cols; c++)
-            ((int8_t *)m->data)[off + c] = (int8_t)lrintf(src[c] / scale);
+            ((int8_t *)m->data)[elem_index(m, r, c)] = (int8_t)lrintf(src[c] / scale);
         break;
     }
-    default: memcpy((float *)m->data + off, src, (size_t)m->cols * sizeof(float)); break;
+    default:
+        for (int c = 0; c < m->cols; c++)
+            ((float *)m->data)[elem_index(m, r, c)] = src[c];
+        break;
     }
 }
 
@@ -107,7 +116,8 @@ tp_status tp_matrix_init(tp_matrix *m, const float *W, int rows, int cols, tp_we
     m->cols = cols;
     m->ld = (cols + TP_PAD - 1) / TP_PAD * TP_PAD;
     m->type = type;
-    size_t bytes = (size_t)rows * (size_t)m->ld * tp_weight_type_size(type);
+    size_t panels = ((size_t)rows + TP_PANEL - 1) / TP_PANEL;
+    size_t bytes = panels * TP_PANEL * (size_t)m->ld * tp_weight_type_size(type);
     size_t rounded = (bytes + 63) / 64 * 64; /* aligned_alloc wants a multiple */
     m->data = aligned_alloc(64, rounded ? rounded : 64);
     if (type == TP_W_INT8)
@@ -133,7 +143,7 @@ void tp_matrix_free(tp_matrix *m)
 
 float tp_matrix_get(const tp_matrix *m, int r, int c)
 {
-    size_t i = (size_t)r * (size_t)m->ld + (size_t)c;
+    size_t i = elem_index(m, r, c);
     switch (m->type) {
     case TP_W_F16: return tp_f16_to_f32(((const uint16_t *)m->data)[i]);
     case TP_W_BF16: return tp_bf16_to_f32(((const uint16_t *)m->data)[i]);
