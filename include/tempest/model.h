@@ -40,6 +40,7 @@ typedef struct tp_model {
     tp_weight_type weights;    /* how the matrices are stored */
     const tp_kernels *kernels; /* the kernels every step uses */
     int threads;               /* most threads a batched step may use */
+    struct tp_pool *pool;      /* the helper thread when threads > 1 */
 } tp_model;
 
 /* How to load: weight precision and kernel set (NULL: $TEMPEST_KERNEL, or

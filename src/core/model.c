@@ -6,8 +6,8 @@
  * so a file built for another architecture is refused rather than run.
  */
 #include "tempest/model.h"
+#include "tempest/pool.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +390,8 @@ tp_status tp_model_from_safetensors_with(tp_model **out, const tp_safetensors *s
     m->threads = cores_to_use();
     if (!rc)
         rc = tp_kernels_find(opt->kernel, &m->kernels, err);
+    if (!rc && m->threads > 1)
+        rc = tp_pool_new(&m->pool, err);
     if (!rc)
         rc = infer_sizes(m, &f, err);
     if (!rc)
@@ -454,6 +456,7 @@ void tp_model_free(tp_model *m)
     free(m->head_b);
     tp_vocab_free(m->vocab);
     free(m->description);
+    tp_pool_free(m->pool);
     free(m);
 }
 
@@ -507,9 +510,9 @@ void tp_state_copy(tp_state *dst, const tp_state *src)
 
 /* ---- the step ------------------------------------------------------------ */
 
-/* Below this many multiply-adds a second thread costs more to start than it
- * saves (measured: thread start and join take tens of microseconds). */
-#define TP_THREAD_MIN_WORK (1L << 22)
+/* Below this many multiply-adds handing half to the helper thread costs
+ * more than it saves (the hand-over takes about a microsecond). */
+#define TP_THREAD_MIN_WORK (1L << 17)
 /* Sequences handled per pass over the weights. */
 #define TP_BATCH_CHUNK 64
 
@@ -522,34 +525,33 @@ struct matmul_job {
     int n, r0, r1;
 };
 
-static void *matmul_job_run(void *arg)
+static void matmul_job_run(void *arg)
 {
     const struct matmul_job *j = arg;
     j->m->kernels->matmul[j->W->type](j->W, j->b, j->x, j->y, j->n, j->r0, j->r1);
-    return NULL;
 }
 
-/* y[s] = W x[s] + b for s < n, the rows split over two threads when the work
- * is large enough. Rows are independent, so the split changes no result. */
+/* y[s] = W x[s] + b for s < n, the rows split with the helper thread when
+ * the work is large enough. Rows are independent, so the split changes no
+ * result. */
 static void matmul(const tp_model *m, const tp_matrix *W, const float *b, const float *const *x,
                    float *const *y, int n)
 {
     struct matmul_job all = {m, W, b, x, y, n, 0, W->rows};
     long work = (long)n * W->rows * W->ld;
-    if (m->threads < 2 || work < TP_THREAD_MIN_WORK || W->rows < 16) {
+    if (!m->pool || work < TP_THREAD_MIN_WORK || W->rows < 2 * TP_PANEL) {
         matmul_job_run(&all);
         return;
     }
     struct matmul_job upper = all;
-    all.r1 = upper.r0 = W->rows / 2 / 8 * 8;
-    pthread_t t;
-    if (pthread_create(&t, NULL, matmul_job_run, &upper) != 0) {
-        all.r1 = W->rows; /* no thread to be had: do it all here */
+    all.r1 = upper.r0 = W->rows / 2 / TP_PANEL * TP_PANEL;
+    if (!tp_pool_start(m->pool, matmul_job_run, &upper)) {
+        all.r1 = W->rows; /* the helper works for another caller: do it all here */
         matmul_job_run(&all);
         return;
     }
     matmul_job_run(&all);
-    pthread_join(t, NULL);
+    tp_pool_finish(m->pool);
 }
 
 /* xh = [layer input ; h_prev ; zeros up to the padded row width]. */
