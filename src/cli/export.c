@@ -231,6 +231,9 @@ int tp_cmd_export(int argc, char **argv)
         tp_recording_free(&rec);
     if (!st)
         st = export_cast(&a, &e, argv[optind]);
+    if (!st && tp_replay_mismatches(&a))
+        fprintf(stderr, "tempest export: warning: %d steps differ from the recording "
+                "(a different model?)\n", tp_replay_mismatches(&a));
     tp_app_close(&a);
     return st;
 }

@@ -1,5 +1,6 @@
 /* replay.c - `tempest replay FILE`: a recording played back in the
  * playground, and the loading both replay and export share. */
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,10 @@ int tp_cli_load_recording(const char *cmd, const char *path, const char *model,
     if (rec->warning[0])
         fprintf(stderr, "tempest %s: warning: %s\n", cmd, rec->warning);
     if (!model && access(rec->model_path, R_OK) != 0) {
+        int st = tp_cli_usage_error(cmd, "the recorded model '%s' is not readable; give --model",
+                                    rec->model_path);
         tp_recording_free(rec);
-        return tp_cli_usage_error(cmd, "the recorded model '%s' is not readable; give --model",
-                                  rec->model_path);
+        return st;
     }
     setup->model_path = model ? model : rec->model_path;
     setup->prompt = rec->prompt;
@@ -85,6 +87,7 @@ static const struct option OPTS[] = {
 
 int tp_cmd_replay(int argc, char **argv)
 {
+    setlocale(LC_ALL, "");
     tp_cli_common c;
     tp_cli_common_init(&c);
     replay_args r = {.setup = {.speed = TP_DEFAULT_SPEED}};

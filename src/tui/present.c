@@ -7,10 +7,39 @@
 #include "tempest/tui_demo.h"
 #include "tempest/tui_panes.h"
 
+#define CAPTION_MAX_ROWS 3
+
+static void present(tp_layout *l);
+
+static int caption_rows(const tp_app *a)
+{
+    int rows = a->caption[0] != '\0';
+    for (const char *p = a->caption; *p; p++)
+        rows += *p == '\n';
+    return rows < CAPTION_MAX_ROWS ? rows : CAPTION_MAX_ROWS;
+}
+
+/* A caption gets its own rows above the text, so it hides none of it. */
+static void make_room_for_caption(const tp_app *a, tp_layout *l)
+{
+    int rows = caption_rows(a);
+    if (rows && l->text.h > rows + 2) {
+        l->text.y += rows;
+        l->text.h -= rows;
+    }
+}
+
 void tp_present_layout(const tp_app *a, tp_layout *l)
 {
-    if (!a->present || l->too_small)
+    if (l->too_small)
         return;
+    if (a->present)
+        present(l);
+    make_room_for_caption(a, l);
+}
+
+static void present(tp_layout *l)
+{
     /* the metrics line is clutter to a room: its line goes to the panes */
     int top = l->title.h;
     int body = l->message.y - top;
@@ -28,16 +57,16 @@ void tp_present_layout(const tp_app *a, tp_layout *l)
     l->hist = (tp_rect){top, cols - hist_w, body, hist_w};
 }
 
-/* The caption centred over the top of the text pane, one row per line. */
+/* The caption centred in the rows above the text pane, one per line. */
 static void draw_caption(tp_app *a)
 {
     const tp_rect t = a->layout.text;
-    int w = t.w - 2;
-    if (!a->caption[0] || w < 8 || t.h < 3)
+    int w = t.w - 2, rows = caption_rows(a);
+    if (!rows || w < 8 || t.y - rows < a->layout.title.h)
         return;
     int attr = a->attrs[TP_ROLE_TITLE] | A_BOLD;
     const char *line = a->caption;
-    for (int row = 0; *line && row < t.h - 1; row++) {
+    for (int row = 0; *line && row < rows; row++) {
         const char *nl = strchr(line, '\n');
         char part[sizeof a->caption];
         snprintf(part, sizeof part, "%.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
@@ -45,9 +74,9 @@ static void draw_caption(tp_app *a)
         int box = tw + 2 < w ? tw + 2 : w;
         int x = t.x + 1 + (w - box) / 2;
         attron(attr);
-        mvhline(t.y + row, x, ' ', box);
+        mvhline(t.y - rows + row, x, ' ', box);
         attroff(attr);
-        tp_put_clipped(t.y + row, x + 1, part, box - 2, attr);
+        tp_put_clipped(t.y - rows + row, x + 1, part, box - 2, attr);
         line = nl ? nl + 1 : line + strlen(line);
     }
 }
