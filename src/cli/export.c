@@ -186,7 +186,11 @@ static int export_cast(tp_app *a, const export_args *e, const char *path)
 }
 
 static const struct option OPTS[] = {
-    TP_COMMON_LONG_OPTIONS,
+    /* only these: the settings and seed come from the recording */
+    {"model", required_argument, 0, TP_OPT_MODEL},
+    {"help", no_argument, 0, TP_OPT_HELP},
+    {"version", no_argument, 0, TP_OPT_VERSION},
+    {"weights", required_argument, 0, TP_OPT_WEIGHTS},
     {"asciicast", required_argument, 0, OPT_CAST},
     {"cols", required_argument, 0, OPT_COLS},
     {"rows", required_argument, 0, OPT_ROWS},

@@ -78,7 +78,11 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
 }
 
 static const struct option OPTS[] = {
-    TP_COMMON_LONG_OPTIONS,
+    /* only these: the settings and seed come from the recording */
+    {"model", required_argument, 0, TP_OPT_MODEL},
+    {"help", no_argument, 0, TP_OPT_HELP},
+    {"version", no_argument, 0, TP_OPT_VERSION},
+    {"weights", required_argument, 0, TP_OPT_WEIGHTS},
     {"speed", required_argument, 0, OPT_SPEED},
     {"theme", required_argument, 0, OPT_THEME},
     {"present", no_argument, 0, OPT_PRESENT},
