@@ -45,7 +45,7 @@ typedef struct tp_app {
     int metrics_steps;          /* the step the live text metrics are for */
     char metrics_line[160];
     /* recordings, replay, scripts and presenting: tui_demo.h */
-    struct tp_recorder *recorder;   /* --record / :record, or NULL */
+    struct tp_app_recorder *recorder; /* --record / :record, or NULL */
     struct tp_replay *replay;       /* `tempest replay`: steps come from a file */
     struct tp_script_run *script;   /* --script, or NULL */
     int present;                    /* --present */

@@ -44,6 +44,7 @@ int tp_replay_mismatches(const tp_app *a);
 void tp_replay_progress(const tp_app *a, int *done, int *total);
 void tp_replay_free(tp_app *a);
 void tp_script_run_free(tp_app *a);
+void tp_record_free(tp_app *a);
 
 /* ---- a playground without tempest's own options (tui.c) ---- */
 

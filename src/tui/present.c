@@ -103,8 +103,7 @@ void tp_demo_draw(tp_app *a)
 
 void tp_demo_free(tp_app *a)
 {
-    tp_recorder_close(a->recorder);
-    a->recorder = NULL;
+    tp_record_free(a);
     tp_replay_free(a);
     tp_script_run_free(a);
 }

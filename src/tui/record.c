@@ -7,10 +7,24 @@
 #include "tempest/tui_demo.h"
 #include "tempest/tui_keys.h"
 
+/* The model is remembered: a recording cannot replay across `:model`. */
+struct tp_app_recorder {
+    tp_recorder *file;
+    const tp_model *model;
+};
+
 static void stop(tp_app *a)
 {
-    tp_recorder_close(a->recorder);
+    if (!a->recorder)
+        return;
+    tp_recorder_close(a->recorder->file);
+    free(a->recorder);
     a->recorder = NULL;
+}
+
+void tp_record_free(tp_app *a)
+{
+    stop(a);
 }
 
 /* A write failed: say so once and stop, rather than fail on every step. */
@@ -37,26 +51,29 @@ int tp_app_record(tp_app *a, const char *path)
             tp_app_message(a, 0, "not recording");
             return 0;
         }
-        tp_app_message(a, 0, "recording to %s stopped", tp_recorder_path(a->recorder));
+        tp_app_message(a, 0, "recording to %s stopped", tp_recorder_path(a->recorder->file));
         stop(a);
         return 0;
     }
     tp_error err = {0};
     char *prompt = text_so_far(a);
     tp_recorder *r = NULL;
+    struct tp_app_recorder *ar = malloc(sizeof *ar);
     tp_rec_header h = {a->model_path, prompt, a->session->seed, a->model->n_vocab,
                        &a->session->cfg};
-    if (!prompt)
+    if (!prompt || !ar)
         tp_fail(&err, TP_ERR_NOMEM, "out of memory");
     else
         tp_recorder_open(&r, path, &h, &err);
     free(prompt);
     if (!r) {
+        free(ar);
         tp_app_message(a, 1, "%s", err.msg);
         return -1;
     }
     stop(a);
-    a->recorder = r;
+    *ar = (struct tp_app_recorder){r, a->model};
+    a->recorder = ar;
     tp_app_message(a, 0, "recording to %s (:record off stops)", path);
     return 0;
 }
@@ -65,10 +82,15 @@ void tp_demo_after_step(tp_app *a)
 {
     if (!a->recorder)
         return;
+    if (a->recorder->model != a->model) {
+        stop(a);
+        tp_app_message(a, 1, "recording stopped: the model changed (start a new one)");
+        return;
+    }
     const tp_session *s = a->session;
     const tp_step *st = &s->steps[s->n_steps - 1];
     tp_error err = {0};
-    if (tp_recorder_step(a->recorder, s->n_steps - 1, st->token,
+    if (tp_recorder_step(a->recorder->file, s->n_steps - 1, st->token,
                          tp_vocab_token(a->model->vocab, st->token), &st->cfg, &a->drawn_dist,
                          &err))
         failed(a, &err);
@@ -81,7 +103,7 @@ static void note(tp_app *a, const char *kind, const char *what)
     char event[1100];
     snprintf(event, sizeof event, "%s %.1000s", kind, what);
     tp_error err = {0};
-    if (tp_recorder_event(a->recorder, event, &err))
+    if (tp_recorder_event(a->recorder->file, event, &err))
         failed(a, &err);
 }
 
@@ -103,6 +125,6 @@ void tp_demo_note_restart(tp_app *a)
 {
     tp_error err = {0};
     if (a->recorder &&
-        tp_recorder_restart(a->recorder, a->session->prompt, a->session->seed, &err))
+        tp_recorder_restart(a->recorder->file, a->session->prompt, a->session->seed, &err))
         failed(a, &err);
 }

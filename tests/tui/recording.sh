@@ -8,7 +8,7 @@ SOCK=tempest-rec-$$
 . "$(dirname "$0")/../tmux_lib.sh"
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="record-flag record-lines record-events record-restart replay-same-text replay-finished
-record-command record-off present-layout script-caption script-settings script-quit script-error"
+record-command record-off record-model-change present-layout script-caption script-settings script-quit script-error"
 if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
     exit 0
@@ -106,6 +106,15 @@ if wait_for 'recording to .*mid.jsonl stopped' 3 && n=$(wc -l <"$TMP/mid.jsonl")
     pass record-off
 else
     fail record-off "$(screen | tail -2 | head -1); $(head -c 300 "$TMP/mid.jsonl")"
+fi
+# a recording cannot replay across another model: it stops
+keys ":record $TMP/model.jsonl" Enter
+wait_for 'recording to .*model.jsonl' 3
+keys ":model $MODEL" Enter
+if wait_for 'recording stopped: the model changed' 5; then
+    pass record-model-change
+else
+    fail record-model-change "$(screen | tail -2 | head -1)"
 fi
 keys q
 wait_exit >/dev/null
