@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tempest/cli.h"
 #include "tempest/tui_demo.h"
 
 struct tp_replay {
@@ -18,6 +19,12 @@ struct tp_replay {
 
 int tp_replay_attach(tp_app *a, tp_recording *rec)
 {
+    if (rec->n_vocab != a->model->n_vocab) {
+        fprintf(stderr, "tempest: the recording is for a vocabulary of %d tokens, but %s has "
+                "%d\n", rec->n_vocab, a->model_path, a->model->n_vocab);
+        tp_recording_free(rec);
+        return TP_EXIT_RUNTIME;
+    }
     struct tp_replay *r = calloc(1, sizeof *r);
     if (!r) {
         tp_recording_free(rec);

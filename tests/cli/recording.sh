@@ -11,6 +11,8 @@ fi
 MK="$ROOT/tests/tools/make_recording.py"
 REC="$TMP/r.jsonl"
 $PY "$MK" --model "$MODEL" --out "$REC" --steps 30 || { fail make-recording "python"; exit 0; }
+$PY "$ROOT/tests/tools/make_model.py" --out "$TMP/tiny.safetensors" --seed 3 --hidden 8 \
+    --vocab 'ROME: \n' >/dev/null 2>&1 || { fail make-tiny-model "python"; exit 0; }
 
 # castcheck FILE COLS ROWS FRAMES: a valid asciicast v2 file: header, then
 # [time, "o", text] events with times from 0, never going back.
@@ -111,6 +113,14 @@ run_err() { # want pattern args...
     run_err 2 "recorded model '/nonexistent/model.safetensors' is not readable; give --model" \
         export "$TMP/gone.jsonl" --asciicast "$TMP/x.cast"
 } >"$TMP/why" 2>&1 || ok=0
+# another model: a warning naming it, then the vocabulary mismatch refused
+"$TEMPEST" export "$REC" --model "$TMP/tiny.safetensors" --asciicast "$TMP/x.cast" 2>"$TMP/err"
+st=$?
+if [ $st != 1 ] || ! grep -q 'warning: .*tiny.safetensors is not the model recorded' "$TMP/err" ||
+    ! grep -q 'recording is for a vocabulary of 65 tokens, but .*tiny.safetensors has 7' "$TMP/err"; then
+    echo "other model: exit $st: $(cat "$TMP/err")" >>"$TMP/why"
+    ok=0
+fi
 [ $ok = 1 ] && pass export-errors || fail export-errors "$(cat "$TMP/why")"
 ok=1
 {
