@@ -8,6 +8,7 @@ SOCK=tempest-rec-$$
 . "$(dirname "$0")/../tmux_lib.sh"
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="record-flag record-lines record-events record-restart replay-same-text replay-finished
+export-same-screen
 record-command record-off record-model-change present-layout script-caption script-settings script-quit script-error"
 if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
     for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
@@ -92,6 +93,24 @@ else
 fi
 keys q
 wait_exit >/dev/null
+
+# The exported asciicast, played into a terminal of its size, ends on the
+# same text as the live session and its replay.
+"$TEMPEST" export "$REC" --asciicast "$TMP/session.cast" --cols 100 --rows 30 2>"$TMP/err"
+cat >"$TMP/play.py" <<'PYEOF'
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+sys.stdout.write("".join(json.loads(l)[2] for l in lines[1:]))
+sys.stdout.flush()
+PYEOF
+t kill-server 2>/dev/null
+PLAYS=$((PLAYS + 1))
+t new-session -d -s main -x 100 -y 30 "env LANG=C.UTF-8 $PY '$TMP/play.py' '$TMP/session.cast'; sleep 30"
+if wait_for 'finished: [0-9]+ steps, every one as recorded' 5 && [ "$(text_pane)" = "$before" ]; then
+    pass export-same-screen
+else
+    fail export-same-screen "$(printf 'recorded:\n%s\nexported:\n%s' "$before" "$(text_pane)" | head -12 | tr '\n' '|')"
+fi
 
 # ---- :record FILE and :record off in the middle of a session ----
 run 100 30 --model "$MODEL" --prompt ROMEO: --speed 100
