@@ -4,6 +4,7 @@
 
 #include "tempest/cli.h"
 #include "tempest/tui.h"
+#include "tempest/tui_demo.h"
 
 static const char USAGE[] =
     "Usage: tempest [options]                 the playground (full-screen)\n"
@@ -15,7 +16,9 @@ static const char USAGE[] =
     "  probs      show one next-token distribution (table or JSON)\n"
     "  eval       score a text: nats and bits per token, perplexity\n"
     "  inspect    describe a model file\n"
-    "  repl       the playground as a line-mode session (readline)\n\n"
+    "  repl       the playground as a line-mode session (readline)\n"
+    "  replay     play a recording back in the playground\n"
+    "  export     turn a recording into an asciicast (asciinema) file\n\n"
     "'tempest COMMAND --help' shows a command's options; 'tempest --help' with no\n"
     "command also lists the playground's. 'man tempest' has the whole story.\n";
 
@@ -27,6 +30,7 @@ struct command {
 static const struct command COMMANDS[] = {
     {"generate", tp_cmd_generate}, {"probs", tp_cmd_probs}, {"eval", tp_cmd_eval},
     {"inspect", tp_cmd_inspect},   {"sweep", tp_cmd_sweep},        {"repl", tp_repl_main},
+    {"replay", tp_cmd_replay},     {"export", tp_cmd_export},
 };
 
 int main(int argc, char **argv)

@@ -50,7 +50,7 @@ typedef enum tp_action {
     /* only from commands: they carry an argument */
     TP_ACT_SET_CONFIG, TP_ACT_SET_SEED, TP_ACT_SET_PROMPT, TP_ACT_SET_MODEL,
     TP_ACT_SET_THEME, TP_ACT_SET_SPEED, TP_ACT_SAVE, TP_ACT_SHOW, TP_ACT_SET_LENGTH,
-    TP_ACT_SWEEP,
+    TP_ACT_SWEEP, TP_ACT_RECORD,
     TP_N_ACTIONS
 } tp_action;
 

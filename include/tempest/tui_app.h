@@ -44,6 +44,12 @@ typedef struct tp_app {
     struct tp_sweep_job *sweep; /* `:sweep`, running or showing its charts */
     int metrics_steps;          /* the step the live text metrics are for */
     char metrics_line[160];
+    /* recordings, replay, scripts and presenting: tui_demo.h */
+    struct tp_app_recorder *recorder; /* --record / :record, or NULL */
+    struct tp_replay *replay;       /* `tempest replay`: steps come from a file */
+    struct tp_script_run *script;   /* --script, or NULL */
+    int present;                    /* --present */
+    char caption[512];              /* a script's on-screen caption, or "" */
 } tp_app;
 
 /* Show a message (or an error) in the message line. */
@@ -58,5 +64,7 @@ int tp_app_step(tp_app *a);
 int tp_app_load_model(tp_app *a, const char *path);
 int tp_app_set_theme(tp_app *a, const char *name);
 int tp_app_save(tp_app *a, const char *path);
+/* Start recording to path ("off": stop); the message says what happened. */
+int tp_app_record(tp_app *a, const char *path);
 
 #endif

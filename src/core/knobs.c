@@ -145,6 +145,7 @@ const tp_command_info TP_COMMANDS[] = {
     {"speed", "N|max", "tokens per second, 1 to 1000, or max"},
     {"save", "FILE", "write the transcript with its settings"},
     {"sweep", "[TEMPS] [STRATEGIES]", "small sweep (3 seeds x 200 tokens), charted"},
+    {"record", "FILE|off", "record steps, keys and commands (tempest replay)"},
     {"show", "", "print the next-token distribution (repl)"},
     {"length", "N", "tokens per continuation (repl)"},
     {"help", "", "list keys and commands"},
@@ -269,7 +270,7 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
         {"theme", TP_ACT_SET_THEME, 1},   {"save", TP_ACT_SAVE, 1},
         {"show", TP_ACT_SHOW, 0},         {"help", TP_ACT_HELP, 0},
         {"quit", TP_ACT_QUIT, 0},         {"q", TP_ACT_QUIT, 0},
-        {"sweep", TP_ACT_SWEEP, 0},
+        {"sweep", TP_ACT_SWEEP, 0},       {"record", TP_ACT_RECORD, 1},
     };
     for (size_t i = 0; i < sizeof SIMPLE / sizeof SIMPLE[0]; i++) {
         if (strcmp(name, SIMPLE[i].name) != 0)

@@ -17,6 +17,7 @@
 #include <readline/readline.h>
 
 #include "tempest/tui_cmdline.h"
+#include "tempest/tui_demo.h"
 #include "tempest/tui_keys.h"
 #include "tempest/tui_panes.h"
 
@@ -243,6 +244,7 @@ static void run_line(tp_app *a, tp_cmdline_mode mode, const char *line)
         return;
     }
     remember(line);
+    tp_demo_note_command(a, line);
     tp_command cmd;
     tp_error err = {0};
     if (tp_command_parse(line, &a->session->cfg, &cmd, &err)) {

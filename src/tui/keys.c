@@ -230,6 +230,7 @@ void tp_app_run_command(tp_app *a, const tp_command *cmd)
     case TP_ACT_HELP: a->show_help = 1; break;
     case TP_ACT_QUIT: a->quit = 1; break;
     case TP_ACT_SWEEP: tp_sweep_start(a, &cmd->sweep); break;
+    case TP_ACT_RECORD: tp_app_record(a, cmd->text); break;
     case TP_ACT_SHOW:
     case TP_ACT_SET_LENGTH:
         tp_app_message(a, 1, "that command is for 'tempest repl'");

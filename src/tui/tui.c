@@ -17,6 +17,7 @@
 #include "tempest/cli.h"
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
+#include "tempest/tui_demo.h"
 #include "tempest/tui_keys.h"
 #include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
@@ -32,9 +33,15 @@ static const char HELP[] =
     "  --prompt TEXT          text to start from (\\n in the editor is a newline)\n"
     "  --theme NAME|PATH      default, light, mono, projector, or an INI file\n"
     "                         (NO_COLOR in the environment turns colour off)\n"
-    "  --speed N|max          tokens per second, 1 to 1000 (default 20), or max\n\n";
+    "  --speed N|max          tokens per second, 1 to 1000 (default 20), or max\n"
+    "  --record FILE          write every step, key and command to FILE (JSON\n"
+    "                         Lines; 'tempest replay FILE' plays it back)\n"
+    "  --script FILE          run a demo hands-free: timed settings, pauses and\n"
+    "                         captions (see 'man tempest', DEMO SCRIPTS)\n"
+    "  --present              for a room: larger histogram, less clutter, the\n"
+    "                         projector theme (unless --theme)\n\n";
 
-enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED };
+enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED, OPT_RECORD, OPT_SCRIPT, OPT_PRESENT };
 
 void tp_tui_print_help(FILE *out)
 {
@@ -98,11 +105,14 @@ int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
     a->show_drawn = 0;
     a->last_change[0] = '\0';
     tp_app_message(a, 0, "restarted, seed %llu", (unsigned long long)seed);
+    tp_demo_note_restart(a);
     return 0;
 }
 
 int tp_app_step(tp_app *a)
 {
+    if (a->replay)
+        return tp_replay_step(a);
     tp_error err = {0};
     tp_dist_copy(&a->drawn_dist, &a->session->dist);
     int tok = tp_session_step(a->session, &err);
@@ -114,6 +124,7 @@ int tp_app_step(tp_app *a)
     a->drawn_id = tok;
     a->show_drawn = 1;
     a->dirty = 1;
+    tp_demo_after_step(a);
     return 0;
 }
 
@@ -163,7 +174,7 @@ static int color_wanted(void)
     return has_colors() && !(no && *no);
 }
 
-static void apply_theme(tp_app *a)
+void tp_app_apply_theme(tp_app *a)
 {
     a->use_color = color_wanted();
     tp_theme_apply(&a->theme, a->use_color, a->attrs);
@@ -180,7 +191,7 @@ int tp_app_set_theme(tp_app *a, const char *name)
         return -1;
     }
     a->theme = t;
-    apply_theme(a);
+    tp_app_apply_theme(a);
     tp_app_message(a, 0, "theme %s", t.name);
     return 0;
 }
@@ -279,7 +290,7 @@ static void start_curses(tp_app *a)
         use_default_colors();
     }
     atexit(restore_terminal);
-    apply_theme(a);
+    tp_app_apply_theme(a);
 }
 
 static void draw_too_small(const tp_app *a)
@@ -310,6 +321,7 @@ static void draw_divider(const tp_app *a)
 static void draw(tp_app *a)
 {
     tp_layout_compute(&a->layout, LINES, COLS);
+    tp_present_layout(a, &a->layout);
     if (a->layout.too_small) {
         draw_too_small(a);
         refresh();
@@ -335,6 +347,8 @@ static void draw(tp_app *a)
         tp_help_draw(a, LINES, COLS);
     else if (tp_sweep_showing(a))
         tp_sweep_draw(a, LINES, COLS);
+    else
+        tp_demo_draw(a);
     tp_message_draw(a, l->message); /* last: it owns the cursor */
     refresh();
 }
@@ -424,6 +438,7 @@ static void handle_key(tp_app *a, int ch)
         return;
     tp_action act = tp_key_action(ch);
     if (act != TP_ACT_NONE) {
+        tp_demo_note_key(a, ch);
         if (a->message_is_error)
             a->message[0] = '\0';
         tp_app_do(a, act);
@@ -461,12 +476,14 @@ static void run_loop(tp_app *a)
     draw_if(a, &c, 1); /* the first frame before any token: launch looks instant */
     while (!a->quit && !got_signal) {
         now = now_ms();
+        tp_demo_tick(a, now);
         generate(a, &c, now); /* also while a line is edited: the demo goes on */
         now = now_ms();
         measure_rate(a, &c, now);
         tp_sweep_poll(a);
         draw_if(a, &c, 0);
-        timeout(wait_ms(a, &c, now_ms()));
+        now = now_ms();
+        timeout(tp_demo_wait_cap(a, wait_ms(a, &c, now), now));
         int ch = getch();
         if (ch == ERR)
             continue;
@@ -482,6 +499,8 @@ typedef struct tui_options {
     const char *prompt;
     const char *theme;
     double speed;
+    const char *record, *script;
+    int present;
 } tui_options;
 
 static int parse_speed(const char *arg, double *out, tp_error *err)
@@ -501,6 +520,9 @@ static int parse_options(int argc, char **argv, tui_options *o)
         {"prompt", required_argument, 0, OPT_PROMPT},
         {"theme", required_argument, 0, OPT_THEME},
         {"speed", required_argument, 0, OPT_SPEED},
+        {"record", required_argument, 0, OPT_RECORD},
+        {"script", required_argument, 0, OPT_SCRIPT},
+        {"present", no_argument, 0, OPT_PRESENT},
         {0, 0, 0, 0},
     };
     tp_error err = {0};
@@ -516,6 +538,12 @@ static int parse_options(int argc, char **argv, tui_options *o)
             o->prompt = optarg;
         else if (opt == OPT_THEME)
             o->theme = optarg;
+        else if (opt == OPT_RECORD)
+            o->record = optarg;
+        else if (opt == OPT_SCRIPT)
+            o->script = optarg;
+        else if (opt == OPT_PRESENT)
+            o->present = 1;
         else if (opt == OPT_SPEED) {
             if (parse_speed(optarg, &o->speed, &err))
                 return -tp_cli_report(NULL, &err);
@@ -545,8 +573,9 @@ static int terminal_usable(void)
     return 1;
 }
 
-static void free_app(tp_app *a)
+void tp_app_close(tp_app *a)
 {
+    tp_demo_free(a);
     tp_sweep_stop(a);
     tp_hist_view_free(&a->hist);
     tp_dist_free(&a->drawn_dist);
@@ -555,24 +584,60 @@ static void free_app(tp_app *a)
     free(a->model_path);
 }
 
-static int open_app(tp_app *a, const tui_options *o)
+int tp_app_open(tp_app *a, const tp_app_setup *o)
 {
     tp_error err = {0};
-    a->model_path = o->common.model_path ? strdup(o->common.model_path) : tp_default_model_path();
+    a->model_path = o->model_path ? strdup(o->model_path) : tp_default_model_path();
     if (!a->model_path)
         return tp_fail(&err, TP_ERR_NOMEM, "out of memory"), tp_cli_report(NULL, &err);
     if (tp_model_load(&a->model, a->model_path, &err) ||
-        tp_session_new(&a->session, a->model, o->prompt, &o->common.cfg, o->common.seed, &err) ||
+        tp_session_new(&a->session, a->model, o->prompt, &o->cfg, o->seed, &err) ||
         make_views(a, &err))
         return tp_cli_report(NULL, &err);
+    const char *fallback = o->present ? "projector" : "default";
     if (o->theme && tp_theme_load(&a->theme, o->theme, &err))
         return tp_cli_report(NULL, &err);
-    if (!o->theme && tp_theme_load(&a->theme, "default", &err))
+    if (!o->theme && tp_theme_load(&a->theme, fallback, &err))
         tp_theme_builtin(&a->theme); /* no theme files installed: the built-in table */
     a->speed = o->speed;
     a->last_speed = o->speed > 0 ? o->speed : TP_DEFAULT_SPEED;
-    a->saved_temperature = o->common.cfg.temperature > 0 ? o->common.cfg.temperature : 0.8;
+    a->saved_temperature = o->cfg.temperature > 0 ? o->cfg.temperature : 0.8;
+    a->present = o->present;
     return 0;
+}
+
+static int open_app(tp_app *a, const tui_options *o)
+{
+    tp_app_setup s = {.model_path = o->common.model_path, .prompt = o->prompt,
+                      .cfg = o->common.cfg, .seed = o->common.seed, .theme = o->theme,
+                      .speed = o->speed, .present = o->present};
+    int status = tp_app_open(a, &s);
+    if (!status && o->script)
+        status = tp_demo_load_script(a, o->script);
+    if (!status && o->record && tp_app_record(a, o->record))
+        status = (fprintf(stderr, "tempest: %s\n", a->message), TP_EXIT_RUNTIME);
+    return status;
+}
+
+void tp_app_draw(tp_app *a)
+{
+    draw(a);
+}
+
+int tp_app_run(tp_app *a)
+{
+    if (!terminal_usable())
+        return TP_EXIT_USAGE;
+    a->ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+    install_signals();
+    start_curses(a);
+    tp_cmdline_init(a);
+    run_loop(a);
+    tp_cmdline_shutdown();
+    restore_terminal();
+    if (got_signal == SIGINT || got_signal == SIGTERM || got_signal == SIGHUP)
+        return 128 + got_signal;
+    return TP_EXIT_OK;
 }
 
 int tp_tui_main(int argc, char **argv)
@@ -587,19 +652,8 @@ int tp_tui_main(int argc, char **argv)
         return TP_EXIT_USAGE;
     tp_app a = {0};
     int status = open_app(&a, &o);
-    if (status) {
-        free_app(&a);
-        return status;
-    }
-    a.ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
-    install_signals();
-    start_curses(&a);
-    tp_cmdline_init(&a);
-    run_loop(&a);
-    tp_cmdline_shutdown();
-    restore_terminal();
-    free_app(&a);
-    if (got_signal == SIGINT || got_signal == SIGTERM || got_signal == SIGHUP)
-        return 128 + got_signal;
-    return TP_EXIT_OK;
+    if (!status)
+        status = tp_app_run(&a);
+    tp_app_close(&a);
+    return status;
 }

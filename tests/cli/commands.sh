@@ -87,7 +87,7 @@ check "generate-f16-model" test $? = 0
 # TP_COMMON_LONG_OPTIONS, the common ones) must appear in its --help.
 common=$(sed -n '/define TP_COMMON_LONG_OPTIONS/,/^$/p' "$ROOT/include/tempest/cli.h" |
     sed -n 's/.*{"\([a-z-]*\)".*/\1/p')
-for cmd in generate probs eval inspect sweep; do
+for cmd in generate probs eval inspect sweep replay export; do
     src="$ROOT/src/cli/$cmd.c"
     [ -f "$src" ] || continue
     help=$("$TEMPEST" "$cmd" --help 2>&1)
@@ -116,7 +116,8 @@ if [ $? = 0 ] && echo "$v" | grep -Eq '^tempest [0-9]+\.[0-9]+\.[0-9]+$'; then p
 else fail "version" "$v"; fi
 h=$("$TEMPEST" --help 2>&1)
 if [ $? = 0 ] && echo "$h" | grep -q generate && echo "$h" | grep -q probs &&
-    echo "$h" | grep -q eval && echo "$h" | grep -q inspect; then pass "help-lists-commands"
+    echo "$h" | grep -q eval && echo "$h" | grep -q inspect && echo "$h" | grep -q replay &&
+    echo "$h" | grep -q export; then pass "help-lists-commands"
 else fail "help-lists-commands" "$(echo "$h" | head -3)"; fi
 
 # ---- probs --json ---------------------------------------------------------
