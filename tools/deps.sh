@@ -31,6 +31,7 @@ scan() {
     if [ "$set_" = test ]; then
         command -v pkg-config >/dev/null 2>&1 && need_pc criterion libcriterion-dev
         need_cmd tmux tmux
+        need_cmd asciinema asciinema
         need_file /usr/bin/python3 python3
         /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$missing python3-torch"
         need_file /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3 libopenblas0-openmp

@@ -2,7 +2,7 @@
 # recording.sh - tempest export (asciicast v2) and the errors of replay and
 # export, on recordings written by tests/tools/make_recording.py.
 . "$(dirname "$0")/../lib.sh"
-CHECKS="export-asciicast export-final-screen export-stdout export-truncated export-wrong-model
+CHECKS="export-asciicast export-final-screen export-asciinema-plays export-stdout export-truncated export-wrong-model
 export-errors replay-errors"
 if [ ! -r "$MODEL" ]; then
     for c in $CHECKS; do skip "$c" "needs the bundled model $MODEL"; done
@@ -55,6 +55,18 @@ if grep -q 'finished: 30 steps, every one as recorded' "$TMP/screen" &&
     pass export-final-screen
 else
     fail export-final-screen "$(grep -o 'replay [a-z]*[^"]\{0,60\}' "$TMP/screen" | tail -2)"
+fi
+
+# asciinema itself (Debian package asciinema) reads the file back: the
+# stream it replays holds the recording's text and the closing message.
+# `asciinema cat` insists on a terminal, so script(1) lends it one.
+if ! command -v asciinema >/dev/null 2>&1 || ! command -v script >/dev/null 2>&1; then
+    skip export-asciinema-plays "needs asciinema (Debian package asciinema) and script"
+elif script -qec "asciinema cat '$TMP/o.cast'" /dev/null </dev/null >"$TMP/played" 2>"$TMP/err" &&
+    grep -q 'ROMEO:' "$TMP/played" && grep -q 'every one as recorded' "$TMP/played"; then
+    pass export-asciinema-plays
+else
+    fail export-asciinema-plays "$(tail -2 "$TMP/err" "$TMP/played" | tr '\n' ' ')"
 fi
 
 "$TEMPEST" export "$REC" --asciicast - --cols 40 --rows 12 >"$TMP/stdout.cast" 2>"$TMP/err"
