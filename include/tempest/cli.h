@@ -96,6 +96,7 @@ int tp_cmd_probs(int argc, char **argv);
 int tp_cmd_eval(int argc, char **argv);
 int tp_cmd_inspect(int argc, char **argv);
 int tp_cmd_sweep(int argc, char **argv);
+int tp_cmd_chaos(int argc, char **argv);
 
 /* Forward declaration: sweep.h has the definition. */
 struct tp_sweep_spec;
