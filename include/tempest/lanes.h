@@ -57,6 +57,14 @@ tp_status tp_lanes_parse(const char *text, tp_lane_request *out, tp_error *err);
 /* Two lanes, T and T + eps (T in 0..5, eps in (0, 1], T + eps <= 5). */
 tp_status tp_lanes_butterfly(double temperature, double eps, tp_lane_request *out,
                              tp_error *err);
+/* The arguments of `:lanes SPECS|off` or `:butterfly T [EPS]|off` (name is
+ * "lanes" or "butterfly"; EPS defaults to 0.01); "off" gives n = 0. */
+#define TP_BUTTERFLY_EPS 0.01
+tp_status tp_lanes_parse_command(const char *name, const char *args, tp_lane_request *out,
+                                 tp_error *err);
+/* The same without the command's name in front of a message. */
+tp_status tp_lanes_parse_args(int butterfly, const char *args, tp_lane_request *out,
+                              tp_error *err);
 /* base with the lane's settings on top. */
 void tp_lane_spec_apply(const tp_lane_spec *spec, const tp_sampler_config *base,
                         tp_sampler_config *out);

@@ -2,6 +2,7 @@
 #include "tempest/lanes.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,18 @@ static int number_of(const char *s, size_t len, double *out)
 }
 
 static tp_status bad_lane(tp_error *err, int lane, const char *part, size_t len,
-                          const char *why, const char *bit, size_t bit_len)
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static tp_status bad_lane(tp_error *err, int lane, const char *part, size_t len,
+                          const char *fmt, ...)
 {
-    return tp_fail(err, TP_ERR_USAGE, "lane %d '%.*s': %s '%.*s'", lane, (int)len, part, why,
-                   (int)bit_len, bit);
+    char detail[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return tp_fail(err, TP_ERR_USAGE, "lane %d '%.*s': %s", lane, (int)(len > 60 ? 60 : len),
+                   part, detail);
 }
 
 /* One "/kN", "/pX" or "/mX" (without the slash) into spec. */
@@ -38,34 +47,35 @@ static tp_status parse_setting(tp_lane_spec *spec, int lane, const char *part, s
                                const char *s, size_t len, tp_error *err)
 {
     double v;
-    if (len < 2 || !number_of(s + 1, len - 1, &v))
+    int bit = (int)(len > 20 ? 20 : len);
+    if (len < 1 || !strchr("kpm", s[0]))
         return bad_lane(err, lane, part, part_len,
-                        len >= 1 && strchr("kpm", s[0]) ? "bad number in" :
-                        "unknown setting (use /kN, /pX or /mX)", s, len);
+                        "unknown setting '%.*s' (use /kN, /pX or /mX)", bit, s);
+    if (len < 2 || !number_of(s + 1, len - 1, &v))
+        return bad_lane(err, lane, part, part_len, "'%.*s' needs a number after '%c'", bit, s,
+                        s[0]);
     switch (s[0]) {
     case 'k':
         if (v < 0 || v > 100000 || v != floor(v))
-            return bad_lane(err, lane, part, part_len, "top-k must be a whole number 0 to 100000:",
-                            s, len);
+            return bad_lane(err, lane, part, part_len,
+                            "top-k '%.*s' must be a whole number 0 to 100000", bit, s + 1);
         spec->top_k = (int)v;
         spec->set |= TP_LANE_TOP_K;
         return TP_OK;
     case 'p':
         if (!(v > 0 && v <= 1))
-            return bad_lane(err, lane, part, part_len, "top-p must be above 0 and at most 1:", s,
-                            len);
+            return bad_lane(err, lane, part, part_len,
+                            "top-p '%.*s' must be above 0 and at most 1", bit, s + 1);
         spec->top_p = v;
         spec->set |= TP_LANE_TOP_P;
         return TP_OK;
-    case 'm':
+    default:
         if (!(v >= 0 && v <= 1))
-            return bad_lane(err, lane, part, part_len, "min-p must be 0 to 1:", s, len);
+            return bad_lane(err, lane, part, part_len, "min-p '%.*s' must be 0 to 1", bit,
+                            s + 1);
         spec->min_p = v;
         spec->set |= TP_LANE_MIN_P;
         return TP_OK;
-    default:
-        return bad_lane(err, lane, part, part_len, "unknown setting (use /kN, /pX or /mX)", s,
-                        len);
     }
 }
 
@@ -80,9 +90,10 @@ static tp_status parse_lane(const char *part, size_t len, int lane, tp_lane_spec
         t_len++;
     double t;
     if (!number_of(part, t_len, &t))
-        return bad_lane(err, lane, part, len, "the temperature is not a number:", part, t_len);
+        return bad_lane(err, lane, part, len, "the temperature '%.*s' is not a number",
+                        (int)(t_len > 20 ? 20 : t_len), part);
     if (t < 0 || t > TP_LANE_TEMP_MAX)
-        return bad_lane(err, lane, part, len, "the temperature must be 0 to 5:", part, t_len);
+        return bad_lane(err, lane, part, len, "the temperature %g is out of range (0 to 5)", t);
     spec->temperature = t;
     size_t at = t_len;
     while (at < len) {
@@ -122,19 +133,56 @@ tp_status tp_lanes_butterfly(double temperature, double eps, tp_lane_request *ou
 {
     *out = (tp_lane_request){0};
     if (!(temperature >= 0 && temperature <= TP_LANE_TEMP_MAX))
-        return tp_fail(err, TP_ERR_USAGE, "butterfly: the temperature %g must be 0 to 5",
+        return tp_fail(err, TP_ERR_USAGE, "the temperature %g must be 0 to 5",
                        temperature);
     if (!(eps > 0 && eps <= 1))
-        return tp_fail(err, TP_ERR_USAGE, "butterfly: epsilon %g must be above 0 and at most 1",
+        return tp_fail(err, TP_ERR_USAGE, "epsilon %g must be above 0 and at most 1",
                        eps);
     if (temperature + eps > TP_LANE_TEMP_MAX)
-        return tp_fail(err, TP_ERR_USAGE, "butterfly: T + epsilon = %g is above 5",
+        return tp_fail(err, TP_ERR_USAGE, "T + epsilon = %g is above 5",
                        temperature + eps);
     out->n = 2;
     out->butterfly = 1;
     out->lanes[0].temperature = temperature;
     out->lanes[1].temperature = temperature + eps;
     return TP_OK;
+}
+
+static tp_status parse_butterfly(const char *args, tp_lane_request *out, tp_error *err)
+{
+    double t, eps = TP_BUTTERFLY_EPS;
+    size_t t_len = strcspn(args, " \t");
+    const char *rest = args + t_len;
+    rest += strspn(rest, " \t");
+    if (!number_of(args, t_len, &t))
+        return tp_fail(err, TP_ERR_USAGE, "the temperature '%.*s' is not a number (e.g. 0.8 0.01)",
+                       (int)(t_len > 40 ? 40 : t_len), args);
+    if (*rest && (strpbrk(rest, " \t") || !number_of(rest, strlen(rest), &eps)))
+        return tp_fail(err, TP_ERR_USAGE, "epsilon '%.40s' is not a number (e.g. 0.8 0.01)",
+                       rest);
+    return tp_lanes_butterfly(t, eps, out, err);
+}
+
+tp_status tp_lanes_parse_args(int butterfly, const char *args, tp_lane_request *out,
+                              tp_error *err)
+{
+    *out = (tp_lane_request){0};
+    args += strspn(args, " \t");
+    if (strcmp(args, "off") == 0)
+        return TP_OK;
+    if (!*args)
+        return tp_fail(err, TP_ERR_USAGE, "needs a value, e.g. %s",
+                       butterfly ? "0.8 0.01" : "0.2,0.8/p0.9,1.5");
+    return butterfly ? parse_butterfly(args, out, err) : tp_lanes_parse(args, out, err);
+}
+
+tp_status tp_lanes_parse_command(const char *name, const char *args, tp_lane_request *out,
+                                 tp_error *err)
+{
+    tp_status rc = tp_lanes_parse_args(strcmp(name, "butterfly") == 0, args, out, err);
+    if (rc)
+        tp_error_prefix(err, "%s", name);
+    return rc;
 }
 
 void tp_lane_spec_apply(const tp_lane_spec *spec, const tp_sampler_config *base,

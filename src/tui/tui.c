@@ -18,6 +18,7 @@
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_keys.h"
+#include "tempest/tui_lanes.h"
 #include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
 #include "tempest/tui_sweep.h"
@@ -32,9 +33,13 @@ static const char HELP[] =
     "  --prompt TEXT          text to start from (\\n in the editor is a newline)\n"
     "  --theme NAME|PATH      default, light, mono, projector, or an INI file\n"
     "                         (NO_COLOR in the environment turns colour off)\n"
-    "  --speed N|max          tokens per second, 1 to 1000 (default 20), or max\n\n";
+    "  --speed N|max          tokens per second, 1 to 1000 (default 20), or max\n"
+    "  --lanes SPECS          2 to 4 lanes side by side with the same random numbers,\n"
+    "                         each T[/kN][/pX][/mX], e.g. 0.2,0.8/p0.9,1.5\n"
+    "  --butterfly T [EPS]    two lanes at T and T+EPS (default 0.01) and where they\n"
+    "                         split: the step, both tokens, the margin that decided it\n\n";
 
-enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED };
+enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED, OPT_LANES, OPT_BUTTERFLY };
 
 void tp_tui_print_help(FILE *out)
 {
@@ -90,6 +95,8 @@ int tp_app_set_config(tp_app *a, const tp_sampler_config *cfg)
 
 int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
 {
+    if (a->lanes)
+        return tp_lanes_restart(a, prompt, seed);
     tp_error err = {0};
     if (tp_session_restart(a->session, prompt, seed, &err)) {
         tp_app_message(a, 1, "%s", err.msg);
@@ -103,6 +110,8 @@ int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
 
 int tp_app_step(tp_app *a)
 {
+    if (a->lanes)
+        return tp_lanes_step(a);
     tp_error err = {0};
     tp_dist_copy(&a->drawn_dist, &a->session->dist);
     int tok = tp_session_step(a->session, &err);
@@ -134,6 +143,7 @@ int tp_app_load_model(tp_app *a, const char *path)
     tp_model *m = NULL;
     tp_session *s = NULL;
     char *copy = strdup(path);
+    tp_lanes_stop(a); /* the lanes read the old model */
     if (!copy || tp_model_load(&m, path, &err) ||
         tp_session_new(&s, m, a->session->prompt, &a->session->cfg, a->session->seed, &err)) {
         tp_app_message(a, 1, "%s", copy ? err.msg : "out of memory");
@@ -318,14 +328,17 @@ static void draw(tp_app *a)
     erase();
     const tp_layout *l = &a->layout;
     tp_titlebar_draw(a, l->title);
-    tp_textpane_draw(a, l->text);
-    if (l->stacked) {
+    if (a->lanes) {
+        tp_lanes_draw(a);
+    } else if (l->stacked) {
+        tp_textpane_draw(a, l->text);
         tp_rect hist = l->hist;
         hist.y++;
         hist.h--;
         draw_divider(a);
         tp_histogram_draw(a, hist);
     } else {
+        tp_textpane_draw(a, l->text);
         draw_divider(a);
         tp_histogram_draw(a, l->hist);
     }
@@ -482,6 +495,8 @@ typedef struct tui_options {
     const char *prompt;
     const char *theme;
     double speed;
+    const char *lanes, *butterfly; /* the last of them given wins */
+    tp_lane_request lane_req;
 } tui_options;
 
 static int parse_speed(const char *arg, double *out, tp_error *err)
@@ -501,6 +516,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
         {"prompt", required_argument, 0, OPT_PROMPT},
         {"theme", required_argument, 0, OPT_THEME},
         {"speed", required_argument, 0, OPT_SPEED},
+        {"lanes", required_argument, 0, OPT_LANES},
+        {"butterfly", required_argument, 0, OPT_BUTTERFLY},
         {0, 0, 0, 0},
     };
     tp_error err = {0};
@@ -516,6 +533,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
             o->prompt = optarg;
         else if (opt == OPT_THEME)
             o->theme = optarg;
+        else if (opt == OPT_LANES || opt == OPT_BUTTERFLY)
+            o->lanes = optarg, o->butterfly = opt == OPT_BUTTERFLY ? optarg : NULL;
         else if (opt == OPT_SPEED) {
             if (parse_speed(optarg, &o->speed, &err))
                 return -tp_cli_report(NULL, &err);
@@ -528,8 +547,13 @@ static int parse_options(int argc, char **argv, tui_options *o)
         } else
             return -tp_cli_bad_option(NULL, argc, argv);
     }
+    /* --butterfly T EPS: EPS is the one operand */
+    const char *eps = o->butterfly && optind == argc - 1 ? argv[optind++] : NULL;
     if (optind < argc)
         return -tp_cli_usage_error(NULL, "unexpected argument '%s'", argv[optind]);
+    if (o->lanes && tp_lanes_option(o->butterfly ? "--butterfly" : "--lanes", o->lanes, eps,
+                                    &o->lane_req, &err))
+        return -tp_cli_report(NULL, &err);
     return 1;
 }
 
@@ -548,6 +572,7 @@ static int terminal_usable(void)
 static void free_app(tp_app *a)
 {
     tp_sweep_stop(a);
+    tp_lanes_stop(a);
     tp_hist_view_free(&a->hist);
     tp_dist_free(&a->drawn_dist);
     tp_session_free(a->session);
@@ -572,6 +597,8 @@ static int open_app(tp_app *a, const tui_options *o)
     a->speed = o->speed;
     a->last_speed = o->speed > 0 ? o->speed : TP_DEFAULT_SPEED;
     a->saved_temperature = o->common.cfg.temperature > 0 ? o->common.cfg.temperature : 0.8;
+    if (o->lane_req.n)
+        tp_lanes_start(a, &o->lane_req);
     return 0;
 }
 

@@ -82,3 +82,9 @@ expect_error "chaos-bad-model" 1 "nonexistent" -- "$TEMPEST" chaos --model "$TMP
 expect_error "chaos-stray-argument" 2 "unexpected argument" -- "$TEMPEST" chaos --model "$MODEL" extra
 "$TEMPEST" chaos --help | grep -q -- "--epsilon" && pass "chaos-help" || fail "chaos-help" "no --epsilon in --help"
 "$TEMPEST" --help | grep -q "chaos" && pass "chaos-in-usage" || fail "chaos-in-usage" "not in tempest --help"
+
+# The playground's lane flags are checked before the terminal is needed.
+expect_error "lanes-flag-bad" 2 "^tempest: --lanes: lane 2 '9': the temperature 9 is out of range \(0 to 5\)$" -- "$TEMPEST" --model "$MODEL" --lanes 0.2,9
+expect_error "lanes-flag-one-lane" 2 "^tempest: --lanes: give 2 to 4 lanes" -- "$TEMPEST" --model "$MODEL" --lanes 0.2
+expect_error "butterfly-flag-bad" 2 "^tempest: --butterfly: epsilon 2 must be above 0 and at most 1$" -- "$TEMPEST" --model "$MODEL" --butterfly 0.8 2
+"$TEMPEST" --help | grep -q -- "--butterfly T \[EPS\]" && pass "lanes-in-help" || fail "lanes-in-help" "no --butterfly in tempest --help"

@@ -69,16 +69,16 @@ Test(lanes, bad_specs_name_the_bad_part)
     expect_bad("", "2 to 4 lanes");
     expect_bad("0.1,0.2,0.3,0.4,0.5", "got 5");
     expect_bad("0.2,hot", "lane 2 'hot'");
-    expect_bad("0.2,7", "must be 0 to 5");
-    expect_bad("0.2,-1", "must be 0 to 5");
+    expect_bad("0.2,7", "lane 2 '7': the temperature 7 is out of range (0 to 5)");
+    expect_bad("0.2,-1", "out of range");
     expect_bad("0.2,,0.5", "lane 2 is empty");
-    expect_bad("0.2,0.8/q3", "unknown setting");
-    expect_bad("0.2,0.8/q3", "'q3'");
+    expect_bad("0.2,0.8/q3", "lane 2 '0.8/q3': unknown setting 'q3' (use /kN, /pX or /mX)");
     expect_bad("0.2,0.8/p0", "top-p");
     expect_bad("0.2,0.8/p1.5", "top-p");
     expect_bad("0.2,0.8/k2.5", "top-k");
     expect_bad("0.2,0.8/m2", "min-p");
-    expect_bad("0.2,0.8/p", "bad number");
+    expect_bad("0.2,0.8/p", "'p' needs a number after 'p'");
+    expect_bad("0.2,0.8/kx", "'kx' needs a number");
     expect_bad("0.2,0.8/", "unknown setting");
 }
 
