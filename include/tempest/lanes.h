@@ -15,7 +15,10 @@
  *            0's cumulative distribution (kept tokens in id order, the order
  *            tp_sampler_draw walks): how far u was from landing elsewhere;
  *   gap    = |p0(a) - p0(b)|: how close the two candidates were at T.
- * Both are small exactly where the top candidates are close.
+ * The edge of a's interval nearest u is the boundary the change of T moved
+ * across u (for a < b its upper edge, else its lower edge), so the margin
+ * is at most how far that boundary moved: a small eps changes the text only
+ * where u falls that close to a boundary.
  */
 #ifndef TEMPEST_LANES_H
 #define TEMPEST_LANES_H

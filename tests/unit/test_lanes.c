@@ -6,6 +6,7 @@
 
 #include "helpers.h"
 #include "tempest/chaos.h"
+#include "tempest/knobs.h"
 #include "tempest/lanes.h"
 
 static th_lstm M;
@@ -348,4 +349,53 @@ Test(lanes, chaos_refuses_bad_specs)
     spec.epsilon = 0.1;
     spec.length = 0;
     cr_assert_eq(tp_chaos_run(&spec, steps, &err), TP_ERR_USAGE);
+}
+
+/* ---- :lanes and :butterfly ---- */
+
+static tp_command parse_ok(const char *line)
+{
+    tp_sampler_config cfg;
+    tp_sampler_defaults(&cfg);
+    tp_command c;
+    tp_error err = {0};
+    cr_assert_eq(tp_command_parse(line, &cfg, &c, &err), TP_OK, "'%s': %s", line, err.msg);
+    return c;
+}
+
+Test(lanes, lanes_and_butterfly_commands)
+{
+    tp_command c = parse_ok(":lanes 0.2,0.8/p0.9");
+    cr_assert_eq(c.action, TP_ACT_LANES);
+    cr_assert_eq(c.lanes.n, 2);
+    cr_assert_not(c.lanes.butterfly);
+    c = parse_ok("lanes off");
+    cr_assert_eq(c.action, TP_ACT_LANES);
+    cr_assert_eq(c.lanes.n, 0);
+    c = parse_ok(":butterfly 0.8");
+    cr_assert_eq(c.lanes.n, 2);
+    cr_assert(c.lanes.butterfly);
+    cr_assert_float_eq(c.lanes.lanes[1].temperature, 0.8 + TP_BUTTERFLY_EPS, 1e-12);
+    c = parse_ok(":butterfly 1.2 0.05 ");
+    cr_assert_float_eq(c.lanes.lanes[1].temperature, 1.25, 1e-12);
+
+    tp_sampler_config cfg;
+    tp_sampler_defaults(&cfg);
+    tp_error err = {0};
+    static const struct { const char *line, *msg; } BAD[] = {
+        {":lanes", "lanes: needs a value"},
+        {":lanes 0.2", "lanes: give 2 to 4 lanes"},
+        {":lanes 0.2,0.8/z1", "lanes: lane 2 '0.8/z1': unknown setting 'z1'"},
+        {":butterfly", "butterfly: needs a value"},
+        {":butterfly hot", "butterfly: the temperature 'hot' is not a number"},
+        {":butterfly 0.8 x", "butterfly: epsilon 'x' is not a number"},
+        {":butterfly 0.8 0.01 7", "butterfly: epsilon '0.01 7' is not a number"},
+        {":butterfly 0.8 0", "butterfly: epsilon 0 must be above 0"},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        cr_assert_eq(tp_command_parse(BAD[i].line, &cfg, &c, &err), TP_ERR_USAGE, "%s",
+                     BAD[i].line);
+        cr_assert_eq(c.action, TP_ACT_NONE);
+        cr_assert(strstr(err.msg, BAD[i].msg), "'%s': '%s'", BAD[i].line, err.msg);
+    }
 }
