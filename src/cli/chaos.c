@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tempest/chaos.h"
 #include "tempest/chart.h"
@@ -222,8 +221,7 @@ int tp_cmd_chaos(int argc, char **argv)
     tp_cli_common c;
     tp_cli_common_init(&c);
     struct chaos_args a = {.epsilon = 0.01, .seeds = 200, .length = 300, .prompt = ""};
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    a.jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : cpus;
+    a.jobs = tp_cli_default_jobs();
     tp_error err = {0};
     if (parse_temps(&a, "0.5,0.8,1.0,1.5", &err))
         return tp_cli_report("chaos", &err);

@@ -1,5 +1,6 @@
 /* chaos.c - first divergence of T and T + eps over many seeds (chaos.h). */
 #include "tempest/chaos.h"
+#include "tempest/workers.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -181,15 +182,7 @@ tp_status tp_chaos_run(const tp_chaos_spec *spec, int *steps, tp_error *err)
     chaos_pool p = {.spec = spec, .primed = primed, .primed_logits = logits, .steps = steps,
                     .n_batches = (spec->n_seeds + TP_CHAOS_BATCH - 1) / TP_CHAOS_BATCH};
     pthread_mutex_init(&p.lock, NULL);
-    int jobs = spec->jobs < 1 ? 1 : spec->jobs > 64 ? 64 : spec->jobs;
-    jobs = jobs > p.n_batches ? p.n_batches : jobs;
-    pthread_t threads[64];
-    int started = 0;
-    while (started < jobs - 1 && pthread_create(&threads[started], NULL, worker, &p) == 0)
-        started++;
-    worker(&p);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    tp_run_workers(worker, &p, spec->jobs < p.n_batches ? spec->jobs : p.n_batches);
     pthread_mutex_destroy(&p.lock);
     tp_state_free(primed);
     free(logits);

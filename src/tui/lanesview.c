@@ -31,20 +31,14 @@ struct tp_lanes_ui {
     int selected;
 };
 
+#define SWAP(type, x, y) do { type tmp_ = (x); (x) = (y); (y) = tmp_; } while (0)
+
 static void swap_view(tp_app *a, lane_view *v)
 {
-    tp_dist d = a->drawn_dist;
-    a->drawn_dist = v->drawn_dist;
-    v->drawn_dist = d;
-    tp_hist_view h = a->hist;
-    a->hist = v->hist;
-    v->hist = h;
-    int s = a->show_drawn;
-    a->show_drawn = v->show_drawn;
-    v->show_drawn = s;
-    int id = a->drawn_id;
-    a->drawn_id = v->drawn_id;
-    v->drawn_id = id;
+    SWAP(tp_dist, a->drawn_dist, v->drawn_dist);
+    SWAP(tp_hist_view, a->hist, v->hist);
+    SWAP(int, a->show_drawn, v->show_drawn);
+    SWAP(int, a->drawn_id, v->drawn_id);
 }
 
 /* Lane i's session and views in the app (undo with the same call). */
