@@ -9,7 +9,6 @@
 #define TEMPEST_TUI_LANES_H
 
 #include "tempest/lanes.h"
-#include "tempest/tui_layout.h"
 
 struct tp_app;
 

@@ -188,9 +188,16 @@ static int run(const struct chaos_args *a, const tp_cli_common *c)
     };
     if (measure(spec, spec.temperature, &main_r, &err))
         goto done;
-    for (int i = 0; i < a->n_temps; i++)
-        if (measure(spec, a->temps[i], &by_t[i], &err))
+    for (int i = 0; i < a->n_temps; i++) {
+        if (a->temps[i] == spec.temperature && (by_t[i].steps = malloc(sizeof *main_r.steps *
+                                                                     (size_t)spec.n_seeds))) {
+            memcpy(by_t[i].steps, main_r.steps, sizeof *main_r.steps * (size_t)spec.n_seeds);
+            by_t[i].temperature = main_r.temperature;
+            by_t[i].stats = main_r.stats;
+        } else if (measure(spec, a->temps[i], &by_t[i], &err)) {
             goto done;
+        }
+    }
     if (a->json)
         print_json(a, &spec, &main_r, by_t, &err);
     else

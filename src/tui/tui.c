@@ -143,7 +143,6 @@ int tp_app_load_model(tp_app *a, const char *path)
     tp_model *m = NULL;
     tp_session *s = NULL;
     char *copy = strdup(path);
-    tp_lanes_stop(a); /* the lanes read the old model */
     if (!copy || tp_model_load(&m, path, &err) ||
         tp_session_new(&s, m, a->session->prompt, &a->session->cfg, a->session->seed, &err)) {
         tp_app_message(a, 1, "%s", copy ? err.msg : "out of memory");
@@ -152,6 +151,7 @@ int tp_app_load_model(tp_app *a, const char *path)
         return -1;
     }
     tp_sweep_stop(a); /* it reads the old model */
+    tp_lanes_stop(a); /* so do the lanes; a->session is the selected one now */
     tp_session_free(a->session);
     tp_model_free(a->model);
     free(a->model_path);
