@@ -16,6 +16,7 @@ static const char USAGE[] =
     "  probs      show one next-token distribution (table or JSON)\n"
     "  eval       score a text: nats and bits per token, perplexity\n"
     "  inspect    describe a model file\n"
+    "  chaos      how soon T and T + epsilon part, over many seeds\n"
     "  repl       the playground as a line-mode session (readline)\n"
     "  replay     play a recording back in the playground\n"
     "  export     turn a recording into an asciicast (asciinema) file\n\n"
@@ -31,6 +32,7 @@ static const struct command COMMANDS[] = {
     {"generate", tp_cmd_generate}, {"probs", tp_cmd_probs}, {"eval", tp_cmd_eval},
     {"inspect", tp_cmd_inspect},   {"sweep", tp_cmd_sweep},        {"repl", tp_repl_main},
     {"replay", tp_cmd_replay},     {"export", tp_cmd_export},
+    {"chaos", tp_cmd_chaos},
 };
 
 int main(int argc, char **argv)

@@ -75,6 +75,9 @@ tp_status tp_parse_double(const char *flag, const char *arg, double lo, double h
 tp_status tp_parse_long(const char *flag, const char *arg, long lo, long hi, long *out,
                         tp_error *err);
 
+/* The default of --jobs: the number of CPUs, 1 to 64. */
+long tp_cli_default_jobs(void);
+
 /* The bundled model: $TEMPEST_MODEL, beside the binary, in the source tree or
  * under the install prefix. Returns a malloc'd path or NULL. */
 char *tp_default_model_path(void);
@@ -96,6 +99,7 @@ int tp_cmd_probs(int argc, char **argv);
 int tp_cmd_eval(int argc, char **argv);
 int tp_cmd_inspect(int argc, char **argv);
 int tp_cmd_sweep(int argc, char **argv);
+int tp_cmd_chaos(int argc, char **argv);
 
 /* Forward declaration: sweep.h has the definition. */
 struct tp_sweep_spec;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tempest/error.h"
+#include "tempest/lanes.h"
 #include "tempest/sampler.h"
 #include "tempest/sweep.h"
 
@@ -47,10 +48,11 @@ typedef enum tp_action {
     TP_ACT_PAUSE, TP_ACT_STEP, TP_ACT_FASTER, TP_ACT_SLOWER, TP_ACT_FULL_SPEED,
     TP_ACT_RESTART, TP_ACT_RESTART_NEW_SEED, TP_ACT_EDIT_PROMPT, TP_ACT_COLOR_MODE,
     TP_ACT_COMMAND_LINE, TP_ACT_HELP, TP_ACT_QUIT, TP_ACT_REDRAW,
+    TP_ACT_LANE_1, TP_ACT_LANE_2, TP_ACT_LANE_3, TP_ACT_LANE_4, /* select a lane */
     /* only from commands: they carry an argument */
     TP_ACT_SET_CONFIG, TP_ACT_SET_SEED, TP_ACT_SET_PROMPT, TP_ACT_SET_MODEL,
     TP_ACT_SET_THEME, TP_ACT_SET_SPEED, TP_ACT_SAVE, TP_ACT_SHOW, TP_ACT_SET_LENGTH,
-    TP_ACT_SWEEP, TP_ACT_RECORD,
+    TP_ACT_SWEEP, TP_ACT_RECORD, TP_ACT_LANES,
     TP_N_ACTIONS
 } tp_action;
 
@@ -62,6 +64,7 @@ typedef struct tp_command {
     long length;           /* TP_ACT_SET_LENGTH */
     char text[1024];       /* prompt, path or theme name */
     tp_sweep_request sweep; /* TP_ACT_SWEEP: parsed here, run by the front end */
+    tp_lane_request lanes;  /* TP_ACT_LANES (`:lanes`, `:butterfly`); n = 0: off */
 } tp_command;
 
 typedef struct tp_command_info {

@@ -121,6 +121,9 @@ void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits,
 /* Draw a token: one uniform number u, then the first id (in id order) whose
  * cumulative kept probability exceeds u. */
 int tp_sampler_draw(const tp_dist *d, tp_rng *rng);
+/* The token tp_sampler_draw picks for the uniform number u, and (when lo
+ * and hi are not NULL) its cumulative interval [lo, hi) in id order. */
+int tp_sampler_pick(const tp_dist *d, double u, double *lo, double *hi);
 
 /* Ids sorted by p_base (by_final = 0) or by p (by_final = 1), descending,
  * lower id first on ties. order must hold d->n ints. */

@@ -70,4 +70,12 @@ void tp_session_set_views(tp_session *s, unsigned views);
 /* Append token (for forced choices and scripted input) as if drawn. */
 tp_status tp_session_push(tp_session *s, int token, tp_error *err);
 
+/* tp_session_push in two halves, so several sessions can share one batched
+ * model pass (lanes): begin records the token without stepping the model;
+ * the caller steps s->state on the token (tp_model_step_batch) and hands the
+ * logits it wrote to end, which recomputes the distribution (logits NULL:
+ * they are already in s->logits). */
+tp_status tp_session_begin_push(tp_session *s, int token, tp_error *err);
+void tp_session_end_push(tp_session *s, const float *logits);
+
 #endif

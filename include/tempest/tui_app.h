@@ -42,6 +42,9 @@ typedef struct tp_app {
     tp_layout layout;
     int dirty;
     struct tp_sweep_job *sweep; /* `:sweep`, running or showing its charts */
+    struct tp_lanes_ui *lanes;  /* `--lanes`, `:lanes`, `:butterfly`; NULL: one text */
+    int divergence_mark;        /* text pane: 1 + the step where this lane first
+                                 * differs from another; 0: none */
     int metrics_steps;          /* the step the live text metrics are for */
     char metrics_line[160];
     /* recordings, replay, scripts and presenting: tui_demo.h */

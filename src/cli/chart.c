@@ -115,3 +115,22 @@ void tp_chart_print(FILE *out, const tp_chart *c, int width, int height)
         fprintf(out, "%10s %c %s\n", "", MARKERS[s % (sizeof MARKERS - 1)], c->series[s].name);
     free(grid);
 }
+
+void tp_chart_print_histogram(FILE *out, const char *title, double x0, double bin_width,
+                              const int *counts, int n_bins, int width)
+{
+    int most = 0;
+    for (int i = 0; i < n_bins; i++)
+        most = counts[i] > most ? counts[i] : most;
+    fprintf(out, "%s\n", title);
+    for (int i = 0; i < n_bins; i++) {
+        /* bars scale to the fullest bin; any count at all shows one mark */
+        int len = most ? (int)lround((double)counts[i] * width / most) : 0;
+        if (counts[i] > 0 && len == 0)
+            len = 1;
+        fprintf(out, "%9.4g |", x0 + i * bin_width);
+        for (int k = 0; k < len; k++)
+            fputc('#', out);
+        fprintf(out, " %d\n", counts[i]);
+    }
+}

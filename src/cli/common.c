@@ -165,6 +165,12 @@ int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *op
     return -1;
 }
 
+long tp_cli_default_jobs(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > 64 ? 64 : cpus;
+}
+
 static int readable(const char *path)
 {
     return access(path, R_OK) == 0;

@@ -261,8 +261,7 @@ int tp_cmd_sweep(int argc, char **argv)
     tp_cli_common c;
     tp_cli_common_init(&c);
     struct sweep_args a = {.seeds = 5, .length = 200, .prompt = ""};
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    a.jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : cpus;
+    a.jobs = tp_cli_default_jobs();
     tp_error err = {0};
     if (parse_temps(&a, "0.2,0.5,0.8,1.2", &err) || parse_strategies(&a, "sample", &err))
         return tp_cli_report("sweep", &err);

@@ -146,6 +146,8 @@ const tp_command_info TP_COMMANDS[] = {
     {"save", "FILE", "write the transcript with its settings"},
     {"sweep", "[TEMPS] [STRATEGIES]", "small sweep (3 seeds x 200 tokens), charted"},
     {"record", "FILE|off", "record steps, keys and commands (tempest replay)"},
+    {"lanes", "SPECS|off", "2-4 lanes side by side, e.g. 0.2,0.8/p0.9,1.5"},
+    {"butterfly", "T [EPS]|off", "lanes at T and T+EPS (0.01), where they split"},
     {"show", "", "print the next-token distribution (repl)"},
     {"length", "N", "tokens per continuation (repl)"},
     {"help", "", "list keys and commands"},
@@ -264,6 +266,10 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
             return rc;
         out->length = (long)v;
         return TP_OK;
+    }
+    if (strcmp(name, "lanes") == 0 || strcmp(name, "butterfly") == 0) {
+        out->action = TP_ACT_LANES;
+        return tp_lanes_parse_command(name, arg, &out->lanes, err);
     }
     static const struct { const char *name; tp_action act; int needs_text; } SIMPLE[] = {
         {"prompt", TP_ACT_SET_PROMPT, 0}, {"model", TP_ACT_SET_MODEL, 1},

@@ -1038,19 +1038,31 @@ void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits, const i
     finish(d);
 }
 
-int tp_sampler_draw(const tp_dist *d, tp_rng *rng)
+int tp_sampler_pick(const tp_dist *d, double u, double *lo, double *hi)
 {
-    double u = tp_rng_uniform(rng), acc = 0.0;
+    double acc = 0.0, below = 0.0;
     int last = 0;
     for (int i = 0; i < d->n; i++) {
         if (!d->kept[i])
             continue;
+        below = acc;
         acc += d->p[i];
         last = i;
         if (u < acc)
-            return i;
+            break;
     }
-    return last; /* u fell in the rounding gap above the final sum */
+    /* Past the loop without a break, u fell in the rounding gap above the
+     * final sum: the last kept token takes it. */
+    if (lo)
+        *lo = below;
+    if (hi)
+        *hi = acc;
+    return last;
+}
+
+int tp_sampler_draw(const tp_dist *d, tp_rng *rng)
+{
+    return tp_sampler_pick(d, tp_rng_uniform(rng), NULL, NULL);
 }
 
 void tp_dist_order(const tp_dist *d, int by_final, int *order)

@@ -133,16 +133,28 @@ static tp_status record(tp_session *s, int token, tp_error *err)
     return TP_OK;
 }
 
-tp_status tp_session_push(tp_session *s, int token, tp_error *err)
+tp_status tp_session_begin_push(tp_session *s, int token, tp_error *err)
 {
     if (token < 0 || token >= s->model->n_vocab)
         return tp_fail(err, TP_ERR_USAGE, "token id %d is outside the vocabulary (0 to %d)",
                        token, s->model->n_vocab - 1);
-    tp_status rc = record(s, token, err);
+    return record(s, token, err);
+}
+
+void tp_session_end_push(tp_session *s, const float *logits)
+{
+    if (logits)
+        memcpy(s->logits, logits, (size_t)s->model->n_vocab * sizeof *s->logits);
+    refresh_dist(s);
+}
+
+tp_status tp_session_push(tp_session *s, int token, tp_error *err)
+{
+    tp_status rc = tp_session_begin_push(s, token, err);
     if (rc)
         return rc;
     tp_model_step(s->model, s->state, token, s->logits);
-    refresh_dist(s);
+    tp_session_end_push(s, NULL);
     return TP_OK;
 }
 

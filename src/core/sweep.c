@@ -1,5 +1,6 @@
 /* sweep.c - run sweep cells on a few threads (see sweep.h). */
 #include "tempest/sweep.h"
+#include "tempest/workers.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -128,15 +129,7 @@ tp_status tp_sweep_run(const tp_sweep_spec *spec, tp_sweep_cell *cells, int keep
                      .keep_text = keep_text, .progress = progress, .ctx = ctx};
     lay_out_cells(spec, cells);
     pthread_mutex_init(&p.lock, NULL);
-    int jobs = spec->jobs < 1 ? 1 : spec->jobs > 64 ? 64 : spec->jobs;
-    pthread_t threads[64];
-    int started = 0;
-    /* The calling thread works too; extra threads only when asked. */
-    while (started < jobs - 1 && pthread_create(&threads[started], NULL, worker, &p) == 0)
-        started++;
-    worker(&p);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    tp_run_workers(worker, &p, spec->jobs);
     pthread_mutex_destroy(&p.lock);
     if (p.rc) {
         if (err)

@@ -6,6 +6,7 @@
 
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_keys.h"
+#include "tempest/tui_lanes.h"
 #include "tempest/tui_sweep.h"
 
 #define CTRL(c) ((c) & 0x1f)
@@ -26,6 +27,8 @@ const tp_key_binding TP_KEYMAP[] = {
     {':', TP_ACT_COMMAND_LINE, ":"},    {'?', TP_ACT_HELP, "?"},
     {'q', TP_ACT_QUIT, "q"},            {CTRL('c'), TP_ACT_QUIT, "Ctrl-C"},
     {CTRL('l'), TP_ACT_REDRAW, "Ctrl-L"},
+    {'1', TP_ACT_LANE_1, "1-4"},        {'2', TP_ACT_LANE_2, "2"},
+    {'3', TP_ACT_LANE_3, "3"},          {'4', TP_ACT_LANE_4, "4"},
 };
 const int TP_KEYMAP_LEN = (int)(sizeof TP_KEYMAP / sizeof TP_KEYMAP[0]);
 
@@ -47,6 +50,7 @@ const tp_action_help TP_ACTION_HELP[] = {
     {TP_ACT_COLOR_MODE, "text colour: probability / rank / plain"},
     {TP_ACT_COMMAND_LINE, "command line"},   {TP_ACT_HELP, "this help"},
     {TP_ACT_QUIT, "quit"},                    {TP_ACT_REDRAW, "redraw"},
+    {TP_ACT_LANE_1, "lanes: select lane 1-4 (settings keys act on it)"},
 };
 const int TP_ACTION_HELP_LEN = (int)(sizeof TP_ACTION_HELP / sizeof TP_ACTION_HELP[0]);
 
@@ -204,6 +208,9 @@ void tp_app_do(tp_app *a, tp_action act)
     case TP_ACT_HELP: a->show_help = !a->show_help; break;
     case TP_ACT_QUIT: a->quit = 1; break;
     case TP_ACT_REDRAW: clearok(curscr, TRUE); break;
+    case TP_ACT_LANE_1: case TP_ACT_LANE_2: case TP_ACT_LANE_3: case TP_ACT_LANE_4:
+        tp_lanes_select(a, (int)(act - TP_ACT_LANE_1));
+        break;
     default: knob_action(a, act); break;
     }
 }
@@ -231,6 +238,7 @@ void tp_app_run_command(tp_app *a, const tp_command *cmd)
     case TP_ACT_QUIT: a->quit = 1; break;
     case TP_ACT_SWEEP: tp_sweep_start(a, &cmd->sweep); break;
     case TP_ACT_RECORD: tp_app_record(a, cmd->text); break;
+    case TP_ACT_LANES: tp_lanes_start(a, &cmd->lanes); break;
     case TP_ACT_SHOW:
     case TP_ACT_SET_LENGTH:
         tp_app_message(a, 1, "that command is for 'tempest repl'");

@@ -104,6 +104,10 @@ static void collect(const tp_app *a, glyphs *gs, int budget)
         if (changed_at(s, i))
             push(gs, a->ascii ? "|" : "│", a->ascii ? 1 : 3, 1, a->attrs[TP_ROLE_MARKER], 0);
         int attr = token_attr(a, st, newest);
+        if (a->divergence_mark == i + 1) { /* lanes: where this text parts from another */
+            push(gs, a->ascii ? ">>" : "»", 2, a->ascii ? 2 : 1, a->attrs[TP_ROLE_MARKER], 0);
+            attr |= A_UNDERLINE;
+        }
         push_text(gs, tp_vocab_separator(v, prev, st->token), attr, 0, a->ascii);
         push_text(gs, tp_vocab_token(v, st->token), attr, newest, a->ascii);
         prev = st->token;

@@ -19,6 +19,7 @@
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_demo.h"
 #include "tempest/tui_keys.h"
+#include "tempest/tui_lanes.h"
 #include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
 #include "tempest/tui_sweep.h"
@@ -39,9 +40,16 @@ static const char HELP[] =
     "  --script FILE          run a demo hands-free: timed settings, pauses and\n"
     "                         captions (see 'man tempest', DEMO SCRIPTS)\n"
     "  --present              for a room: larger histogram, less clutter, the\n"
-    "                         projector theme (unless --theme)\n\n";
+    "                         projector theme (unless --theme)\n"
+    "  --lanes SPECS          2 to 4 lanes side by side with the same random numbers,\n"
+    "                         each T[/kN][/pX][/mX], e.g. 0.2,0.8/p0.9,1.5\n"
+    "  --butterfly T [EPS]    two lanes at T and T+EPS (default 0.01) and where they\n"
+    "                         split: the step, both tokens, the margin that decided it\n\n";
 
-enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED, OPT_RECORD, OPT_SCRIPT, OPT_PRESENT };
+enum {
+    OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_THEME, OPT_SPEED, OPT_RECORD, OPT_SCRIPT, OPT_PRESENT,
+    OPT_LANES, OPT_BUTTERFLY
+};
 
 void tp_tui_print_help(FILE *out)
 {
@@ -97,6 +105,8 @@ int tp_app_set_config(tp_app *a, const tp_sampler_config *cfg)
 
 int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
 {
+    if (a->lanes)
+        return tp_lanes_restart(a, prompt, seed);
     tp_error err = {0};
     if (tp_session_restart(a->session, prompt, seed, &err)) {
         tp_app_message(a, 1, "%s", err.msg);
@@ -113,6 +123,8 @@ int tp_app_step(tp_app *a)
 {
     if (a->replay)
         return tp_replay_step(a);
+    if (a->lanes)
+        return tp_lanes_step(a);
     tp_error err = {0};
     tp_dist_copy(&a->drawn_dist, &a->session->dist);
     int tok = tp_session_step(a->session, &err);
@@ -153,6 +165,7 @@ int tp_app_load_model(tp_app *a, const char *path)
         return -1;
     }
     tp_sweep_stop(a); /* it reads the old model */
+    tp_lanes_stop(a); /* so do the lanes; a->session is the selected one now */
     tp_session_free(a->session);
     tp_model_free(a->model);
     free(a->model_path);
@@ -330,14 +343,17 @@ static void draw(tp_app *a)
     erase();
     const tp_layout *l = &a->layout;
     tp_titlebar_draw(a, l->title);
-    tp_textpane_draw(a, l->text);
-    if (l->stacked) {
+    if (a->lanes) {
+        tp_lanes_draw(a);
+    } else if (l->stacked) {
+        tp_textpane_draw(a, l->text);
         tp_rect hist = l->hist;
         hist.y++;
         hist.h--;
         draw_divider(a);
         tp_histogram_draw(a, hist);
     } else {
+        tp_textpane_draw(a, l->text);
         draw_divider(a);
         tp_histogram_draw(a, l->hist);
     }
@@ -501,6 +517,8 @@ typedef struct tui_options {
     double speed;
     const char *record, *script;
     int present;
+    const char *lanes, *butterfly; /* the last of them given wins */
+    tp_lane_request lane_req;
 } tui_options;
 
 static int parse_speed(const char *arg, double *out, tp_error *err)
@@ -523,6 +541,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
         {"record", required_argument, 0, OPT_RECORD},
         {"script", required_argument, 0, OPT_SCRIPT},
         {"present", no_argument, 0, OPT_PRESENT},
+        {"lanes", required_argument, 0, OPT_LANES},
+        {"butterfly", required_argument, 0, OPT_BUTTERFLY},
         {0, 0, 0, 0},
     };
     tp_error err = {0};
@@ -544,6 +564,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
             o->script = optarg;
         else if (opt == OPT_PRESENT)
             o->present = 1;
+        else if (opt == OPT_LANES || opt == OPT_BUTTERFLY)
+            o->lanes = optarg, o->butterfly = opt == OPT_BUTTERFLY ? optarg : NULL;
         else if (opt == OPT_SPEED) {
             if (parse_speed(optarg, &o->speed, &err))
                 return -tp_cli_report(NULL, &err);
@@ -556,8 +578,13 @@ static int parse_options(int argc, char **argv, tui_options *o)
         } else
             return -tp_cli_bad_option(NULL, argc, argv);
     }
+    /* --butterfly T EPS: EPS is the one operand */
+    const char *eps = o->butterfly && optind == argc - 1 ? argv[optind++] : NULL;
     if (optind < argc)
         return -tp_cli_usage_error(NULL, "unexpected argument '%s'", argv[optind]);
+    if (o->lanes && tp_lanes_option(o->butterfly ? "--butterfly" : "--lanes", o->lanes, eps,
+                                    &o->lane_req, &err))
+        return -tp_cli_report(NULL, &err);
     return 1;
 }
 
@@ -577,6 +604,7 @@ void tp_app_close(tp_app *a)
 {
     tp_demo_free(a);
     tp_sweep_stop(a);
+    tp_lanes_stop(a);
     tp_hist_view_free(&a->hist);
     tp_dist_free(&a->drawn_dist);
     tp_session_free(a->session);
@@ -612,6 +640,8 @@ static int open_app(tp_app *a, const tui_options *o)
                       .cfg = o->common.cfg, .seed = o->common.seed, .theme = o->theme,
                       .speed = o->speed, .present = o->present};
     int status = tp_app_open(a, &s);
+    if (!status && o->lane_req.n)
+        tp_lanes_start(a, &o->lane_req);
     if (!status && o->script)
         status = tp_demo_load_script(a, o->script);
     if (!status && o->record && tp_app_record(a, o->record))
