@@ -121,6 +121,8 @@ void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits,
 /* Draw a token: one uniform number u, then the first id (in id order) whose
  * cumulative kept probability exceeds u. */
 int tp_sampler_draw(const tp_dist *d, tp_rng *rng);
+/* The same draw for a given u in [0, 1) (so a front end can show it). */
+int tp_sampler_draw_u(const tp_dist *d, double u);
 
 /* Ids sorted by p_base (by_final = 0) or by p (by_final = 1), descending,
  * lower id first on ties. order must hold d->n ints. */

@@ -1040,7 +1040,12 @@ void tp_sampler_apply(const tp_sampler_config *cfg, const float *logits, const i
 
 int tp_sampler_draw(const tp_dist *d, tp_rng *rng)
 {
-    double u = tp_rng_uniform(rng), acc = 0.0;
+    return tp_sampler_draw_u(d, tp_rng_uniform(rng));
+}
+
+int tp_sampler_draw_u(const tp_dist *d, double u)
+{
+    double acc = 0.0;
     int last = 0;
     for (int i = 0; i < d->n; i++) {
         if (!d->kept[i])
