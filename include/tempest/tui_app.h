@@ -42,6 +42,7 @@ typedef struct tp_app {
     tp_layout layout;
     int dirty;
     struct tp_sweep_job *sweep; /* `:sweep`, running or showing its charts */
+    struct tp_explore *explore; /* time travel, branches, overlays (tui_explore.h) */
     int metrics_steps;          /* the step the live text metrics are for */
     char metrics_line[160];
 } tp_app;

@@ -147,6 +147,7 @@ const tp_command_info TP_COMMANDS[] = {
     {"sweep", "[TEMPS] [STRATEGIES]", "small sweep (3 seeds x 200 tokens), charted"},
     {"show", "", "print the next-token distribution (repl)"},
     {"length", "N", "tokens per continuation (repl)"},
+    {"dice", "[N]", "draw N samples (default 100) without advancing"},
     {"help", "", "list keys and commands"},
     {"quit", "", "leave"},
     {NULL, NULL, NULL},
@@ -262,6 +263,17 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
         if ((rc = need_arg(name, arg, err)) || (rc = parse_whole(name, arg, 100000, &v, err)))
             return rc;
         out->length = (long)v;
+        return TP_OK;
+    }
+    if (strcmp(name, "dice") == 0) {
+        out->action = TP_ACT_DICE_SAMPLE;
+        out->length = TP_DICE_DEFAULT;
+        if (*arg && (rc = parse_whole(name, arg, TP_DICE_MAX, &v, err)))
+            return rc;
+        if (*arg && v == 0)
+            return tp_fail(err, TP_ERR_USAGE, "dice: draw at least 1 sample");
+        if (*arg)
+            out->length = (long)v;
         return TP_OK;
     }
     static const struct { const char *name; tp_action act; int needs_text; } SIMPLE[] = {

@@ -17,6 +17,7 @@
 #include "tempest/cli.h"
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
+#include "tempest/tui_explore.h"
 #include "tempest/tui_keys.h"
 #include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
@@ -97,6 +98,7 @@ int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
     }
     a->show_drawn = 0;
     a->last_change[0] = '\0';
+    tp_explore_reset(a);
     tp_app_message(a, 0, "restarted, seed %llu", (unsigned long long)seed);
     return 0;
 }
@@ -153,6 +155,7 @@ int tp_app_load_model(tp_app *a, const char *path)
         tp_app_message(a, 1, "%s", err.msg);
         return -1;
     }
+    tp_explore_reset(a);
     tp_app_message(a, 0, "loaded %s", path);
     return 0;
 }
@@ -335,6 +338,8 @@ static void draw(tp_app *a)
         tp_help_draw(a, LINES, COLS);
     else if (tp_sweep_showing(a))
         tp_sweep_draw(a, LINES, COLS);
+    else
+        tp_explore_draw(a, LINES, COLS);
     tp_message_draw(a, l->message); /* last: it owns the cursor */
     refresh();
 }
@@ -421,6 +426,8 @@ static void handle_key(tp_app *a, int ch)
         return;
     }
     if (a->layout.too_small && ch != 'q' && ch != 3)
+        return;
+    if (tp_explore_key(a, ch))
         return;
     tp_action act = tp_key_action(ch);
     if (act != TP_ACT_NONE) {
@@ -548,6 +555,7 @@ static int terminal_usable(void)
 static void free_app(tp_app *a)
 {
     tp_sweep_stop(a);
+    tp_explore_close(a);
     tp_hist_view_free(&a->hist);
     tp_dist_free(&a->drawn_dist);
     tp_session_free(a->session);
@@ -565,6 +573,8 @@ static int open_app(tp_app *a, const tui_options *o)
         tp_session_new(&a->session, a->model, o->prompt, &o->common.cfg, o->common.seed, &err) ||
         make_views(a, &err))
         return tp_cli_report(NULL, &err);
+    if (tp_explore_open(a))
+        return tp_fail(&err, TP_ERR_NOMEM, "out of memory"), tp_cli_report(NULL, &err);
     if (o->theme && tp_theme_load(&a->theme, o->theme, &err))
         return tp_cli_report(NULL, &err);
     if (!o->theme && tp_theme_load(&a->theme, "default", &err))
