@@ -32,7 +32,8 @@ typedef struct tp_app {
     double saved_temperature; /* for the greedy toggle */
     tp_color_mode color_mode;
     tp_cmdline_mode cmdline;
-    int show_help;
+    int show_help;       /* 0: closed, else the help page shown (from 1) */
+    int help_more;       /* the help has a page after this one */
     int quit;
     char message[256];
     int message_is_error;

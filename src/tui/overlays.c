@@ -312,7 +312,8 @@ static void draw_samples(tp_app *a, obox *b)
     int bar = b->w - 26;
     if (bar < 4)
         bar = 4;
-    for (int r = 0; r < V && b->row < b->h; r++) {
+    int r = 0;
+    for (; r < V && b->row < b->h - 1; r++) {
         int best = e->sample_order[r];
         if (e->sample_p[best] <= 0.0)
             break; /* the rest were cut: never drawn */
@@ -327,6 +328,17 @@ static void draw_samples(tp_app *a, obox *b)
         tp_put_clipped(y, b->x + 7 + (cell < bar ? cell : bar - 1), a->ascii ? "*" : "◆", 1,
                        a->attrs[TP_ROLE_DRAWN] | A_BOLD);
     }
+    long rest = 0, rest_n = 0; /* the tail that did not fit, so the counts add up */
+    double rest_p = 0.0;
+    for (; r < V; r++) {
+        rest += e->counts[e->sample_order[r]];
+        rest_p += e->sample_p[e->sample_order[r]];
+        rest_n += e->sample_p[e->sample_order[r]] > 0.0;
+    }
+    char label[64];
+    snprintf(label, sizeof label, "others (%ld)", rest_n);
+    if (rest_n > 0)
+        line(b, 0, "%-*s %5.1f%% %6ld", bar + 6, label, 100.0 * rest_p, rest);
 }
 
 void tp_overlay_draw(tp_app *a, int lines, int cols)

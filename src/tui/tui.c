@@ -416,8 +416,8 @@ static void handle_key(tp_app *a, int ch)
             tp_cmdline_feed(a, ch);
         return;
     }
-    if (a->show_help) { /* any key closes the overlay */
-        a->show_help = 0;
+    if (a->show_help) { /* space turns the page, any other key closes */
+        a->show_help = ch == ' ' && a->help_more ? a->show_help + 1 : 0;
         a->dirty = 1;
         return;
     }
