@@ -23,7 +23,8 @@
 typedef struct tp_rewind {
     const tp_model *model;
     int every;
-    tp_state **ckpt; /* ckpt[k]: state after the start token and tokens[0 .. k*every) */
+    tp_state **ckpt; /* ckpt[k]: state after the start token and tokens[0 .. k*every),
+                      * or NULL: not built (yet) */
     int n_ckpt, cap_ckpt;
     int *tokens;     /* the tokens the checkpoints were built from */
     int n_tokens, cap_tokens;
@@ -39,6 +40,11 @@ void tp_rewind_free(tp_rewind *r);
  * at pos (0 <= pos <= s->n_tokens); state may be NULL. */
 tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_state *state,
                              float *logits, tp_error *err);
+
+/* Called after each step of s: at every `every` tokens a copy of the live
+ * state becomes a checkpoint, so travelling back after a long run does not
+ * first re-run all of it (a state copy, no model step). */
+tp_status tp_rewind_observe(tp_rewind *r, const tp_session *s, tp_error *err);
 
 /* The distribution generated step `step` (0 <= step < s->n_steps) was drawn
  * from, under the settings in force then. out is initialised for the model's

@@ -55,6 +55,8 @@ void tp_explore_close(tp_app *a);
 /* The session started again (restart, new model): back to live, one branch. */
 void tp_explore_reset(tp_app *a);
 
+/* After each token: keeps a checkpoint of the live state now and then. */
+void tp_explore_after_step(tp_app *a);
 /* A key before the keymap sees it; 1 when it was used. */
 int tp_explore_key(tp_app *a, int ch);
 /* Actions of the keymap (TP_ACT_FOCUS ... TP_ACT_BRANCHES) and :dice. */

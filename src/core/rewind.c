@@ -22,6 +22,38 @@ static void drop_checkpoints(tp_rewind *r, int keep)
         r->n_ckpt = keep;
 }
 
+/* Room for ckpt[0 .. k]; new slots are empty (NULL). */
+static tp_status reserve_slots(tp_rewind *r, int k, tp_error *err)
+{
+    if (k >= r->cap_ckpt) {
+        int cap = r->cap_ckpt ? r->cap_ckpt : 16;
+        while (cap <= k)
+            cap *= 2;
+        tp_state **c = realloc(r->ckpt, (size_t)cap * sizeof *c);
+        if (!c)
+            return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
+        r->ckpt = c;
+        r->cap_ckpt = cap;
+    }
+    for (int j = r->n_ckpt; j <= k; j++)
+        r->ckpt[j] = NULL;
+    if (k >= r->n_ckpt)
+        r->n_ckpt = k + 1;
+    return TP_OK;
+}
+
+/* Keep a copy of st as ckpt[k] (st: the state after tokens[0 .. k*every)). */
+static tp_status store_checkpoint(tp_rewind *r, int k, const tp_state *st, tp_error *err)
+{
+    tp_status rc = reserve_slots(r, k, err);
+    if (rc)
+        return rc;
+    if (!r->ckpt[k] && !(r->ckpt[k] = tp_state_new(r->model)))
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
+    tp_state_copy(r->ckpt[k], st);
+    return TP_OK;
+}
+
 static void drop_model(tp_rewind *r)
 {
     drop_checkpoints(r, 0);
@@ -80,30 +112,46 @@ static tp_status sync_tokens(tp_rewind *r, const tp_session *s, tp_error *err)
     return TP_OK;
 }
 
-static tp_status add_checkpoint(tp_rewind *r, tp_error *err)
+/* r->work := the state after tokens[0 .. pos), with the logits of the last
+ * step in r->logits. Starts from the nearest checkpoint below pos (so at
+ * least one token is fed and the logits come from the same step the
+ * session took) and keeps the checkpoints it passes. */
+static tp_status replay_to(tp_rewind *r, int pos, tp_error *err)
 {
-    if (r->n_ckpt == r->cap_ckpt) {
-        int cap = r->cap_ckpt ? r->cap_ckpt * 2 : 16;
-        tp_state **c = realloc(r->ckpt, (size_t)cap * sizeof *c);
-        if (!c)
-            return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
-        r->ckpt = c;
-        r->cap_ckpt = cap;
+    if (pos == 0 || r->n_ckpt == 0 || !r->ckpt[0]) {
+        tp_state_reset(r->work);
+        tp_model_step(r->model, r->work, tp_model_start_token(r->model), r->logits);
+        tp_status rc = store_checkpoint(r, 0, r->work, err);
+        if (rc || pos == 0)
+            return rc;
     }
-    tp_state *st = tp_state_new(r->model);
-    if (!st)
-        return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
-    if (r->n_ckpt == 0) {
-        tp_state_reset(st);
-        tp_model_step(r->model, st, tp_model_start_token(r->model), NULL);
-    } else {
-        int from = (r->n_ckpt - 1) * r->every;
-        tp_state_copy(st, r->ckpt[r->n_ckpt - 1]);
-        for (int i = from; i < from + r->every; i++)
-            tp_model_step(r->model, st, r->tokens[i], NULL);
+    int k = (pos - 1) / r->every;
+    if (k >= r->n_ckpt)
+        k = r->n_ckpt - 1;
+    while (!r->ckpt[k])
+        k--;
+    tp_state_copy(r->work, r->ckpt[k]);
+    for (int i = k * r->every; i < pos; i++) {
+        tp_model_step(r->model, r->work, r->tokens[i], i == pos - 1 ? r->logits : NULL);
+        if ((i + 1) % r->every == 0 && i + 1 < pos) {
+            tp_status rc = store_checkpoint(r, (i + 1) / r->every, r->work, err);
+            if (rc)
+                return rc;
+        }
     }
-    r->ckpt[r->n_ckpt++] = st;
     return TP_OK;
+}
+
+tp_status tp_rewind_observe(tp_rewind *r, const tp_session *s, tp_error *err)
+{
+    if (s->n_tokens % (r->every > 0 ? r->every : TP_REWIND_EVERY) != 0)
+        return TP_OK;
+    tp_status rc = use_model(r, s->model, err);
+    if (!rc)
+        rc = sync_tokens(r, s, err);
+    if (!rc && s->n_tokens > 0)
+        rc = store_checkpoint(r, s->n_tokens / r->every, s->state, err);
+    return rc;
 }
 
 tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_state *state,
@@ -115,20 +163,10 @@ tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_stat
     tp_status rc = use_model(r, s->model, err);
     if (!rc)
         rc = sync_tokens(r, s, err);
-    /* from the checkpoint before pos, so at least one token is fed and the
-     * logits come out of the same step the session took */
-    int k = pos == 0 ? 0 : (pos - 1) / r->every;
-    while (!rc && r->n_ckpt <= k)
-        rc = add_checkpoint(r, err);
+    if (!rc)
+        rc = replay_to(r, pos, err);
     if (rc)
         return rc;
-    tp_state_copy(r->work, r->ckpt[k]);
-    if (pos == 0) {
-        tp_state_reset(r->work);
-        tp_model_step(r->model, r->work, tp_model_start_token(r->model), r->logits);
-    }
-    for (int i = k * r->every; i < pos; i++)
-        tp_model_step(r->model, r->work, r->tokens[i], i == pos - 1 ? r->logits : NULL);
     if (state)
         tp_state_copy(state, r->work);
     if (logits)

@@ -84,6 +84,12 @@ void tp_token_label(const tp_app *a, int id, char *out, size_t cap)
     tp_vocab_escape(tp_vocab_token(a->model->vocab, id), a->ascii, out, cap);
 }
 
+void tp_explore_after_step(tp_app *a)
+{
+    if (a->explore) /* a failure here only makes travelling back slower */
+        tp_rewind_observe(&a->explore->rewind, a->session, NULL);
+}
+
 /* ---- what the panes ask ---- */
 
 const tp_dist *tp_explore_dist_at(tp_app *a, int step)
@@ -270,6 +276,7 @@ static void force(tp_app *a, int id)
     }
     a->drawn_id = id;
     a->show_drawn = 1;
+    tp_explore_after_step(a);
     e->selected = 0;
     e->version++;
     go_live(a);

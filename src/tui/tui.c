@@ -116,6 +116,7 @@ int tp_app_step(tp_app *a)
     a->drawn_id = tok;
     a->show_drawn = 1;
     a->dirty = 1;
+    tp_explore_after_step(a);
     return 0;
 }
 

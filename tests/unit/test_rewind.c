@@ -93,6 +93,46 @@ Test(rewind, past_distribution_equals_the_live_one)
     tp_session_free(s);
 }
 
+/* Checkpoints copied from the live state while generating (observe) give
+ * the same numbers as ones rebuilt by replaying, also across a cut. */
+Test(rewind, observed_checkpoints_are_exact)
+{
+    tp_session *s = new_session("abc", 1.1, 8);
+    tp_rewind r;
+    tp_rewind_init(&r, 4, NULL);
+    enum { N = 30 };
+    tp_dist live[N], past;
+    tp_dist_init(&past, MODEL->n_vocab, NULL);
+    for (int i = 0; i < N; i++) {
+        tp_dist_init(&live[i], MODEL->n_vocab, NULL);
+        tp_dist_copy(&live[i], &s->dist);
+        tp_session_step(s, NULL);
+        cr_assert_eq(tp_rewind_observe(&r, s, NULL), TP_OK);
+    }
+    cr_assert_geq(r.n_ckpt, (3 + N) / 4, "checkpoints were taken on the way");
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
+        assert_same_dist(&live[i], &past, i);
+    }
+    /* cut at 10, generate on: old checkpoints past the cut are not used */
+    cr_assert_eq(tp_rewind_truncate(&r, s, 10, NULL), TP_OK);
+    tp_session_push(s, (s->steps[9].token + 3) % MODEL->n_vocab, NULL);
+    for (int i = 11; i < N; i++) {
+        tp_dist_copy(&live[i], &s->dist);
+        tp_session_step(s, NULL);
+        tp_rewind_observe(&r, s, NULL);
+    }
+    for (int i = 11; i < N; i++) {
+        cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
+        assert_same_dist(&live[i], &past, i);
+    }
+    for (int i = 0; i < N; i++)
+        tp_dist_free(&live[i]);
+    tp_dist_free(&past);
+    tp_rewind_free(&r);
+    tp_session_free(s);
+}
+
 Test(rewind, steps_outside_the_history_are_refused)
 {
     tp_session *s = new_session("a", 1.0, 1);
