@@ -85,6 +85,8 @@ const tp_dist *tp_explore_dist_at(tp_app *a, int step);
 int tp_explore_at_past_step(const tp_app *a);
 void tp_overlay_draw(tp_app *a, int lines, int cols);
 void tp_dice_sample(tp_app *a, long n);
+/* Free the samples (they are sized for one vocabulary). */
+void tp_dice_forget(tp_explore *e);
 void tp_quiz_start(tp_app *a);
 int tp_quiz_key(tp_app *a, int ch);
 void tp_quiz_draw(tp_app *a, int lines, int cols);

@@ -44,9 +44,7 @@ void tp_explore_close(tp_app *a)
     tp_rewind_free(&e->rewind);
     tp_branch_tree_free(&e->tree);
     tp_dist_free(&e->past);
-    free(e->counts);
-    free(e->sample_p);
-    free(e->sample_order);
+    tp_dice_forget(e);
     free(e);
     a->explore = NULL;
 }
@@ -69,7 +67,7 @@ void tp_explore_reset(tp_app *a)
     go_live(a);
     tp_branch_tree_clear(&e->tree);
     e->version++;
-    e->n_samples = 0;
+    tp_dice_forget(e); /* a new model may have another vocabulary */
     /* a new model may have another vocabulary */
     if (e->past.n != a->model->n_vocab) {
         tp_error err = {0};
@@ -296,6 +294,16 @@ static void move_selection(tp_app *a, int delta)
     int n = a->model->n_vocab, sel = e->selected + delta;
     e->selected = sel < 0 ? 0 : sel >= n ? n - 1 : sel;
     a->dirty = 1;
+    /* named here too: below the rows that fit it is not on screen */
+    int id = tp_explore_selected_id(a), drawn;
+    const tp_sampler_config *cfg;
+    const tp_dist *d = tp_explore_hist_source(a, &drawn, &cfg);
+    if (id < 0)
+        return;
+    char tok[TP_VIEW_LABEL_MAX];
+    tp_token_label(a, id, tok, sizeof tok);
+    tp_app_message(a, 0, "candidate %d: '%s' p=%.2f%%%s (Enter forces it)", e->selected + 1, tok,
+                   100.0 * d->p[id], d->kept[id] ? "" : ", cut");
 }
 
 static int hist_key(tp_app *a, int ch)

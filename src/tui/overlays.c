@@ -267,18 +267,21 @@ static int ensure_sample_arrays(tp_explore *e, int n)
     return e->counts && e->sample_p && e->sample_order;
 }
 
+void tp_dice_forget(tp_explore *e)
+{
+    free(e->counts);
+    free(e->sample_p);
+    free(e->sample_order);
+    e->counts = NULL;
+    e->sample_p = NULL;
+    e->sample_order = NULL;
+    e->n_samples = 0;
+}
+
 void tp_dice_sample(tp_app *a, long n)
 {
     tp_explore *e = a->explore;
-    int V = a->model->n_vocab;
-    if (e->counts && e->past.n != V) { /* another model since */
-        free(e->counts);
-        free(e->sample_p);
-        free(e->sample_order);
-        e->counts = NULL;
-        e->sample_p = NULL;
-        e->sample_order = NULL;
-    }
+    int V = a->model->n_vocab; /* the arrays are freed when the model changes */
     char what[64];
     const tp_sampler_config *cfg;
     const tp_dist *d = shown_dist(a, what, sizeof what, &cfg);

@@ -10,14 +10,7 @@ CHECKS="tt-exact tt-cursor tt-settings-of-then tt-esc-live branch-force branch-l
 branch-switch math-overlay math-close stages-overlay stages-order dice-overlay samples-counts
 samples-no-advance quiz-hides quiz-reveal quiz-end lstm-overlay lstm-gates help-new-keys"
 
-if ! command -v tmux >/dev/null 2>&1; then
-    for c in $CHECKS; do skip "$c" "tmux is not installed"; done
-    exit 0
-fi
-if [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "no model at $MODEL"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 
 expect() {
     if wait_for "$2" "${3:-5}"; then pass "$1"; else

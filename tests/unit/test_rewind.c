@@ -13,9 +13,8 @@ static tp_model *MODEL;
 
 static void setup(void)
 {
-    th_lstm_init(&M, 12, 5, 8, 2, 33, 0.8f);
     tp_error err = {0};
-    MODEL = th_lstm_model(&M, (th_names){0}, &err);
+    MODEL = th_small_model(&M, 33, &err);
     cr_assert_not_null(MODEL, "%s", err.msg);
 }
 
@@ -56,6 +55,42 @@ static void assert_same_dist(const tp_dist *a, const tp_dist *b, int step)
     }
 }
 
+/* Steps from..to of s, keeping in live[i] the distribution step i is drawn
+ * from (live[] initialised once by the caller); r, when given, observes. */
+static void generate_recording(tp_session *s, tp_dist *live, int from, int to, tp_rewind *r)
+{
+    for (int i = from; i < to; i++) {
+        tp_dist_copy(&live[i], &s->dist);
+        cr_assert_geq(tp_session_step(s, NULL), 0);
+        if (r)
+            cr_assert_eq(tp_rewind_observe(r, s, NULL), TP_OK);
+    }
+}
+
+static void assert_past_is_live(tp_rewind *r, const tp_session *s, tp_dist *live, int from,
+                                int to)
+{
+    tp_dist past;
+    cr_assert_eq(tp_dist_init(&past, MODEL->n_vocab, NULL), TP_OK);
+    for (int i = to - 1; i >= from; i--) { /* backwards: checkpoints built once */
+        cr_assert_eq(tp_rewind_dist_at(r, s, i, &past, NULL), TP_OK);
+        assert_same_dist(&live[i], &past, i);
+    }
+    tp_dist_free(&past);
+}
+
+static void init_dists(tp_dist *d, int n)
+{
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(tp_dist_init(&d[i], MODEL->n_vocab, NULL), TP_OK);
+}
+
+static void free_dists(tp_dist *d, int n)
+{
+    for (int i = 0; i < n; i++)
+        tp_dist_free(&d[i]);
+}
+
 /* Every past distribution, with settings changing on the way and small
  * checkpoint intervals (so several are built and crossed), is the one the
  * token was really drawn from. */
@@ -63,33 +98,23 @@ Test(rewind, past_distribution_equals_the_live_one)
 {
     tp_session *s = new_session("ab", 1.0, 5);
     enum { N = 40 };
-    tp_dist live[N], past;
-    cr_assert_eq(tp_dist_init(&past, MODEL->n_vocab, NULL), TP_OK);
-    for (int i = 0; i < N; i++) {
-        if (i == 10)
-            set_temperature(s, 0.5);
-        if (i == 25) {
-            tp_sampler_config cfg = s->cfg;
-            cfg.top_k = 3;
-            cr_assert_eq(tp_session_set_config(s, &cfg, NULL), TP_OK);
-        }
-        cr_assert_eq(tp_dist_init(&live[i], MODEL->n_vocab, NULL), TP_OK);
-        tp_dist_copy(&live[i], &s->dist);
-        cr_assert_geq(tp_session_step(s, NULL), 0);
-    }
+    tp_dist live[N];
+    init_dists(live, N);
+    generate_recording(s, live, 0, 10, NULL);
+    set_temperature(s, 0.5);
+    generate_recording(s, live, 10, 25, NULL);
+    tp_sampler_config cfg = s->cfg;
+    cfg.top_k = 3;
+    cr_assert_eq(tp_session_set_config(s, &cfg, NULL), TP_OK);
+    generate_recording(s, live, 25, N, NULL);
     int every[] = {1, 3, 7, 64};
     for (size_t e = 0; e < sizeof every / sizeof every[0]; e++) {
         tp_rewind r;
         tp_rewind_init(&r, every[e], NULL);
-        for (int i = N - 1; i >= 0; i -= 1) { /* backwards: checkpoints built once */
-            cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
-            assert_same_dist(&live[i], &past, i);
-        }
+        assert_past_is_live(&r, s, live, 0, N);
         tp_rewind_free(&r);
     }
-    for (int i = 0; i < N; i++)
-        tp_dist_free(&live[i]);
-    tp_dist_free(&past);
+    free_dists(live, N);
     tp_session_free(s);
 }
 
@@ -101,34 +126,19 @@ Test(rewind, observed_checkpoints_are_exact)
     tp_rewind r;
     tp_rewind_init(&r, 4, NULL);
     enum { N = 30 };
-    tp_dist live[N], past;
-    tp_dist_init(&past, MODEL->n_vocab, NULL);
-    for (int i = 0; i < N; i++) {
-        tp_dist_init(&live[i], MODEL->n_vocab, NULL);
-        tp_dist_copy(&live[i], &s->dist);
-        tp_session_step(s, NULL);
-        cr_assert_eq(tp_rewind_observe(&r, s, NULL), TP_OK);
-    }
+    tp_dist live[N];
+    init_dists(live, N);
+    generate_recording(s, live, 0, N, &r);
     cr_assert_geq(r.n_ckpt, (3 + N) / 4, "checkpoints were taken on the way");
-    for (int i = 0; i < N; i++) {
-        cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
-        assert_same_dist(&live[i], &past, i);
-    }
+    for (int k = 1; k < r.n_ckpt; k++)
+        cr_assert_not_null(r.ckpt[k], "checkpoint %d was observed", k);
+    assert_past_is_live(&r, s, live, 0, N);
     /* cut at 10, generate on: old checkpoints past the cut are not used */
     cr_assert_eq(tp_rewind_truncate(&r, s, 10, NULL), TP_OK);
     tp_session_push(s, (s->steps[9].token + 3) % MODEL->n_vocab, NULL);
-    for (int i = 11; i < N; i++) {
-        tp_dist_copy(&live[i], &s->dist);
-        tp_session_step(s, NULL);
-        tp_rewind_observe(&r, s, NULL);
-    }
-    for (int i = 11; i < N; i++) {
-        cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
-        assert_same_dist(&live[i], &past, i);
-    }
-    for (int i = 0; i < N; i++)
-        tp_dist_free(&live[i]);
-    tp_dist_free(&past);
+    generate_recording(s, live, 11, N, &r);
+    assert_past_is_live(&r, s, live, 11, N);
+    free_dists(live, N);
     tp_rewind_free(&r);
     tp_session_free(s);
 }
