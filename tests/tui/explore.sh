@@ -25,10 +25,25 @@ expect_gone() {
 hist() { screen | sed -n 's/^[^│]*│//p'; }
 message_line() { screen | tail -2 | head -1; }
 step_now() { status_line | sed -n 's/.*step=\([0-9]*\).*/\1/p'; }
-# n_steps: press n until step=N (paused), so the text has exactly N tokens
+# steps_to N: one n at a time, each waited for, until step=N (paused)
 steps_to() {
-    while [ "$(step_now)" -lt "$1" ]; do keys n; sleep 0.02; done
+    while [ "$(step_now)" -lt "$1" ]; do
+        was=$(step_now)
+        keys n
+        i=0
+        while [ "$(step_now)" = "$was" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+    done
     wait_for "step=$1 " 3
+}
+# wait_status ERE: until the status bar matches (5 s)
+wait_status() {
+    i=0
+    while [ $i -lt 100 ]; do
+        status_line | grep -Eq -- "$1" && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
 }
 
 play 100 30 -- --prompt "ROMEO:" --seed 3 --temperature 0.8 --speed 1
@@ -83,10 +98,14 @@ wait_for 'step=20/33' 3
 keys Tab
 wait_for 'Enter forces' 3
 keys Down
-sleep 0.2
-second=$(hist | grep '%' | sed -n 2p | sed 's/^.\(.\).*/\1/')
+if wait_for "candidate 2: '.*' p=" 3; then
+    second=$(message_line | sed -n "s/candidate 2: '\(.*\)' p=.*/\1/p")
+    second=$(printf '%s' "$second" | sed 's/[][\\.*^$?+(){}|]/\\&/g') # as an ERE
+else
+    second="no candidate named"
+fi
 keys Enter
-if wait_for "branch 2: forced '.*' at step 20" 3 && wait_for '▶' 3; then pass branch-force; else
+if wait_for "branch 2: forced '$second' at step 20" 3 && wait_status '▶'; then pass branch-force; else
     fail branch-force "$(message_line) / $(status_line)"; fi
 keys ' '
 wait_for '⏸' 3
@@ -97,8 +116,7 @@ keys 1
 if wait_for 'branch 1: 33 steps' 3 && wait_for 'step=33 ' 3; then pass branch-switch; else
     fail branch-switch "$(message_line) / $(status_line)"; fi
 keys ' '
-wait_for '⏸' 3
-echo "forced candidate: '$second'" >&2
+wait_status '⏸'
 
 # Math: the formula and the numbers; the formula's p is the chain's p.
 keys x
