@@ -32,7 +32,8 @@ typedef struct tp_rewind {
     float *logits;
 } tp_rewind;
 
-/* every <= 0 picks TP_REWIND_EVERY. */
+/* every <= 0 picks TP_REWIND_EVERY. The model is the session's; after
+ * freeing a model, free (or re-initialise) the rewinds that used it. */
 tp_status tp_rewind_init(tp_rewind *r, int every, tp_error *err);
 void tp_rewind_free(tp_rewind *r);
 

@@ -75,7 +75,8 @@ void tp_rewind_free(tp_rewind *r)
 
 static tp_status use_model(tp_rewind *r, const tp_model *m, tp_error *err)
 {
-    if (r->model == m)
+    /* the sizes too: a new model may be allocated where a freed one was */
+    if (r->model == m && r->work->n_layers == m->n_layers && r->work->n_hidden == m->n_hidden)
         return TP_OK;
     drop_model(r);
     r->work = tp_state_new(m);

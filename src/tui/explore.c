@@ -66,6 +66,8 @@ void tp_explore_reset(tp_app *a)
         return;
     go_live(a);
     tp_branch_tree_clear(&e->tree);
+    tp_rewind_free(&e->rewind); /* the model may be another one at the same address */
+    tp_rewind_init(&e->rewind, 0, NULL);
     e->version++;
     tp_dice_forget(e); /* a new model may have another vocabulary */
     /* a new model may have another vocabulary */
