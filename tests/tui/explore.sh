@@ -8,7 +8,8 @@ SOCK=tempest-explore-$$
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="tt-exact tt-cursor tt-settings-of-then tt-esc-live branch-force branch-list
 branch-switch math-overlay math-close stages-overlay stages-order dice-overlay samples-counts
-samples-no-advance quiz-hides quiz-reveal quiz-end lstm-overlay lstm-gates help-new-keys"
+samples-no-advance quiz-hides quiz-reveal quiz-end lstm-overlay lstm-gates help-new-keys
+restart-one-branch model-load-live"
 
 skip_unless_ready "$CHECKS"
 
@@ -195,6 +196,29 @@ keys n
 if wait_for 'forget +0\.[0-9]{2}' 3 && screen | grep -Eq 'in +0\.[0-9]{2}'; then pass lstm-gates; else
     fail lstm-gates "$(screen | sed -n 2,9p | tr '\n' '|')"; fi
 keys l
+
+# A restart starts a new tree; loading a model while travelling goes live.
+keys r
+wait_for 'restarted' 3
+keys b
+if wait_for 'branches: 1 ' 3; then pass restart-one-branch; else
+    fail restart-one-branch "$(screen | sed -n 2,4p | tr '\n' '|')"; fi
+keys b
+wait_status '⏸'
+steps_to 3
+keys Tab
+wait_for 'step=2/3' 3
+keys ":model $MODEL" Enter
+if wait_for 'loaded ' 5 && wait_status 'step=[0-9]+ ' && ! status_line | grep -q 'step=[0-9]*/'; then
+    keys ' '
+    wait_status '⏸'
+    keys Tab
+    if wait_status 'step=[0-9]+/'; then pass model-load-live; else
+        fail model-load-live "no travel after the load: $(status_line)"; fi
+    keys Escape
+else
+    fail model-load-live "$(message_line) / $(status_line)"
+fi
 
 keys '?'
 wait_for 'tempest keys' 3
