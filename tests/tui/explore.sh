@@ -116,14 +116,14 @@ if wait_for 'branches: 2' 3 && screen | grep -q 'from 1 at step 20'; then pass b
 keys 1
 if wait_for 'branch 1: 33 steps' 3 && wait_for 'step=33 ' 3; then pass branch-switch; else
     fail branch-switch "$(message_line) / $(status_line)"; fi
-keys ' '
-wait_status '⏸'
+wait_status '⏸' # still paused: the numbers below hold still
 
 # Math: the formula and the numbers; the formula's p is the chain's p.
 keys x
 if wait_for 'math: ' 3 && screen | grep -q 'exp(z_i/T)' ; then
-    p1=$(screen | sed -n 's/.*p = [^=]*= \([0-9.]*\)%.*/\1/p' | head -1)
-    p2=$(screen | sed -n 's/.*the chain gives \([0-9.]*\)%.*/\1/p' | head -1)
+    shot=$(screen)
+    p1=$(echo "$shot" | sed -n 's/.*p = [^=]*= \([0-9.]*\)%.*/\1/p' | head -1)
+    p2=$(echo "$shot" | sed -n 's/.*the chain gives \([0-9.]*\)%.*/\1/p' | head -1)
     if [ -n "$p1" ] && [ "$p1" = "$p2" ]; then pass math-overlay; else
         fail math-overlay "formula $p1% vs chain $p2%"; fi
 else
