@@ -53,7 +53,7 @@ const tp_action_help TP_ACTION_HELP[] = {
     {TP_ACT_COLOR_MODE, "text colour: probability / rank / plain"},
     {TP_ACT_COMMAND_LINE, "command line"},   {TP_ACT_HELP, "this help"},
     {TP_ACT_QUIT, "quit"},                    {TP_ACT_REDRAW, "redraw"},
-    {TP_ACT_FOCUS, "focus: live / text (arrows walk the past) / histogram (Up/Down, Enter forces)"},
+    {TP_ACT_FOCUS, "focus: live / text (arrows: past steps) / histogram (Enter forces)"},
     {TP_ACT_LIVE, "back to live; closes an overlay"},
     {TP_ACT_MATH, "math of the selected candidate: z, z/T, exp, sum, p"},
     {TP_ACT_STAGES, "the sampler chain stage by stage"},
