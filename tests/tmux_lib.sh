@@ -50,3 +50,14 @@ play() {
     t new-session -d -s main -x "$cols" -y "$rows" \
         "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$TMP/exit'; sleep 30"
 }
+
+# skip_unless_ready "CHECKS": every check SKIPs and the suite ends when tmux
+# or the model is missing.
+skip_unless_ready() {
+    why=""
+    command -v tmux >/dev/null 2>&1 || why="tmux is not installed"
+    [ -z "$why" ] && [ ! -r "$MODEL" ] && why="no model at $MODEL"
+    [ -z "$why" ] && return 0
+    for c in $1; do skip "$c" "$why"; done
+    exit 0
+}

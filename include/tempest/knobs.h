@@ -19,6 +19,8 @@
 #define TP_KNOB_TOP_P_STEP 0.05
 #define TP_KNOB_MIN_P_STEP 0.01
 #define TP_SPEED_MAX 1000.0
+#define TP_DICE_DEFAULT 100 /* samples `D` draws */
+#define TP_DICE_MAX 1000000
 
 /* Temperature moved by delta, snapped to the 0.01 grid, clamped to 0..5. */
 double tp_knob_temperature(double t, double delta);
@@ -49,6 +51,9 @@ typedef enum tp_action {
     TP_ACT_RESTART, TP_ACT_RESTART_NEW_SEED, TP_ACT_EDIT_PROMPT, TP_ACT_COLOR_MODE,
     TP_ACT_COMMAND_LINE, TP_ACT_HELP, TP_ACT_QUIT, TP_ACT_REDRAW,
     TP_ACT_LANE_1, TP_ACT_LANE_2, TP_ACT_LANE_3, TP_ACT_LANE_4, /* select a lane */
+    /* exploring (tui_explore.h) */
+    TP_ACT_FOCUS, TP_ACT_LIVE, TP_ACT_MATH, TP_ACT_STAGES, TP_ACT_DICE, TP_ACT_DICE_SAMPLE,
+    TP_ACT_QUIZ, TP_ACT_LSTM, TP_ACT_BRANCHES,
     /* only from commands: they carry an argument */
     TP_ACT_SET_CONFIG, TP_ACT_SET_SEED, TP_ACT_SET_PROMPT, TP_ACT_SET_MODEL,
     TP_ACT_SET_THEME, TP_ACT_SET_SPEED, TP_ACT_SAVE, TP_ACT_SHOW, TP_ACT_SET_LENGTH,
@@ -61,7 +66,7 @@ typedef struct tp_command {
     tp_sampler_config cfg; /* TP_ACT_SET_CONFIG: the whole new config */
     uint64_t seed;         /* TP_ACT_SET_SEED */
     double speed;          /* TP_ACT_SET_SPEED: tokens/s, 0 = full speed */
-    long length;           /* TP_ACT_SET_LENGTH */
+    long length;           /* TP_ACT_SET_LENGTH; TP_ACT_DICE_SAMPLE: how many */
     char text[1024];       /* prompt, path or theme name */
     tp_sweep_request sweep; /* TP_ACT_SWEEP: parsed here, run by the front end */
     tp_lane_request lanes;  /* TP_ACT_LANES (`:lanes`, `:butterfly`); n = 0: off */

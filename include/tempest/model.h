@@ -58,6 +58,8 @@ typedef struct tp_state {
                 * matrix row (kernels read whole padded rows) */
     int xh_len;
     float *gates;
+    float *gate_log; /* NULL (the default): off. Else [L][3][H]: the input,
+                      * forget and output gate activations of the last step */
 } tp_state;
 
 /* Load with f32 weights and the default kernels; $TEMPEST_WEIGHTS
@@ -80,6 +82,10 @@ void tp_state_free(tp_state *s);
 void tp_state_reset(tp_state *s);
 /* Copy h and c (both states must belong to the same model). */
 void tp_state_copy(tp_state *dst, const tp_state *src);
+
+/* Keep (on) or stop keeping the gate activations of each step in
+ * s->gate_log, for a view inside the cell; off costs nothing. */
+tp_status tp_state_log_gates(tp_state *s, int on, tp_error *err);
 
 /* The token a model starts from when there is no prompt: its newline token,
  * or token 0 when it has none. */

@@ -25,6 +25,8 @@ typedef struct tp_step {
     float entropy_bits; /* of the distribution it was drawn from */
     int n_kept;
     tp_sampler_config cfg; /* settings in force */
+    double u;           /* the uniform number the draw used; -1 when the token
+                         * was pushed (forced), not drawn */
 } tp_step;
 
 typedef struct tp_session {

@@ -32,7 +32,8 @@ typedef struct tp_app {
     double saved_temperature; /* for the greedy toggle */
     tp_color_mode color_mode;
     tp_cmdline_mode cmdline;
-    int show_help;
+    int show_help;       /* 0: closed, else the help page shown (from 1) */
+    int help_more;       /* the help has a page after this one */
     int quit;
     char message[256];
     int message_is_error;
@@ -45,6 +46,7 @@ typedef struct tp_app {
     struct tp_lanes_ui *lanes;  /* `--lanes`, `:lanes`, `:butterfly`; NULL: one text */
     int divergence_mark;        /* text pane: 1 + the step where this lane first
                                  * differs from another; 0: none */
+    struct tp_explore *explore; /* time travel, branches, overlays (tui_explore.h) */
     int metrics_steps;          /* the step the live text metrics are for */
     char metrics_line[160];
     /* recordings, replay, scripts and presenting: tui_demo.h */

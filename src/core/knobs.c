@@ -150,6 +150,7 @@ const tp_command_info TP_COMMANDS[] = {
     {"butterfly", "T [EPS]|off", "lanes at T and T+EPS (0.01), where they split"},
     {"show", "", "print the next-token distribution (repl)"},
     {"length", "N", "tokens per continuation (repl)"},
+    {"dice", "[N]", "draw N samples (default 100) without advancing"},
     {"help", "", "list keys and commands"},
     {"quit", "", "leave"},
     {NULL, NULL, NULL},
@@ -270,6 +271,17 @@ static tp_status parse_other(const char *name, const char *arg, tp_command *out,
     if (strcmp(name, "lanes") == 0 || strcmp(name, "butterfly") == 0) {
         out->action = TP_ACT_LANES;
         return tp_lanes_parse_command(name, arg, &out->lanes, err);
+    }
+    if (strcmp(name, "dice") == 0) {
+        out->action = TP_ACT_DICE_SAMPLE;
+        out->length = TP_DICE_DEFAULT;
+        if (*arg && (rc = parse_whole(name, arg, TP_DICE_MAX, &v, err)))
+            return rc;
+        if (*arg && v == 0)
+            return tp_fail(err, TP_ERR_USAGE, "dice: draw at least 1 sample");
+        if (*arg)
+            out->length = (long)v;
+        return TP_OK;
     }
     static const struct { const char *name; tp_action act; int needs_text; } SIMPLE[] = {
         {"prompt", TP_ACT_SET_PROMPT, 0}, {"model", TP_ACT_SET_MODEL, 1},

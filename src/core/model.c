@@ -8,6 +8,7 @@
 #include "tempest/model.h"
 #include "tempest/pool.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,6 +492,7 @@ void tp_state_free(tp_state *s)
     free(s->c);
     free(s->xh);
     free(s->gates);
+    free(s->gate_log);
     free(s);
 }
 
@@ -506,6 +508,29 @@ void tp_state_copy(tp_state *dst, const tp_state *src)
     size_t LH = (size_t)src->n_layers * (size_t)src->n_hidden;
     memcpy(dst->h, src->h, LH * sizeof *dst->h);
     memcpy(dst->c, src->c, LH * sizeof *dst->c);
+}
+
+tp_status tp_state_log_gates(tp_state *s, int on, tp_error *err)
+{
+    if (!on) {
+        free(s->gate_log);
+        s->gate_log = NULL;
+        return TP_OK;
+    }
+    if (s->gate_log)
+        return TP_OK;
+    s->gate_log = calloc(3 * (size_t)s->n_layers * (size_t)s->n_hidden, sizeof *s->gate_log);
+    return s->gate_log ? TP_OK : tp_fail(err, TP_ERR_NOMEM, "out of memory for the gate log");
+}
+
+/* i, f and o of layer l: sigmoid of the pre-activations (gate order i, f, g, o). */
+static void log_gates(tp_state *s, int l, int H)
+{
+    static const int WHICH[3] = {0, 1, 3};
+    float *out = s->gate_log + (size_t)l * 3 * H;
+    for (int g = 0; g < 3; g++)
+        for (int j = 0; j < H; j++)
+            out[g * H + j] = 1.0f / (1.0f + expf(-s->gates[WHICH[g] * H + j]));
 }
 
 /* ---- the step ------------------------------------------------------------ */
@@ -584,6 +609,8 @@ static void layer_step(const tp_model *m, int l, tp_state **states, const int *t
         tp_state *s = states[i];
         if (ly->w_ih_t)
             tp_vec_add(s->gates, ly->w_ih_t + (size_t)tokens[i] * 4 * H, 4 * H);
+        if (s->gate_log)
+            log_gates(s, l, H);
         m->kernels->lstm_cell(s->gates, s->h + (size_t)l * H, s->c + (size_t)l * H, H);
     }
 }

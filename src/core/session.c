@@ -127,7 +127,7 @@ static tp_status record(tp_session *s, int token, tp_error *err)
         .token = token, .p = (float)d->p[token],
         .p_base = base ? (float)d->p_base[token] : -1.0f,
         .rank = base ? tp_dist_rank(d, token) : -1, .entropy_bits = (float)d->entropy_bits,
-        .n_kept = d->n_kept, .cfg = s->cfg,
+        .n_kept = d->n_kept, .cfg = s->cfg, .u = -1.0,
     };
     s->tokens[s->n_tokens++] = token;
     return TP_OK;
@@ -165,6 +165,10 @@ void tp_session_set_views(tp_session *s, unsigned views)
 
 int tp_session_step(tp_session *s, tp_error *err)
 {
-    int token = tp_sampler_draw(&s->dist, &s->rng);
-    return tp_session_push(s, token, err) == TP_OK ? token : -1;
+    double u = tp_rng_uniform(&s->rng);
+    int token = tp_sampler_pick(&s->dist, u, NULL, NULL);
+    if (tp_session_push(s, token, err) != TP_OK)
+        return -1;
+    s->steps[s->n_steps - 1].u = u;
+    return token;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tempest/tui_explore.h"
 #include "tempest/tui_panes.h"
 
 typedef struct columns {
@@ -33,6 +34,8 @@ static void draw_row(const tp_app *a, int y, int x, const tp_hist_row *r, column
 {
     int cut = r->cut_by >= 0;
     int row_attr = cut ? a->attrs[TP_ROLE_CUT] : a->attrs[TP_ROLE_LABEL];
+    if (r->id == tp_explore_selected_id(a))
+        row_attr |= A_REVERSE; /* the candidate Enter would force */
     tp_put_clipped(y, x, r->drawn ? (a->ascii ? ">" : "▶") : " ", 1,
                    a->attrs[TP_ROLE_DRAWN]);
     char label[TP_VIEW_LABEL_MAX + 8];
@@ -57,10 +60,10 @@ static void draw_row(const tp_app *a, int y, int x, const tp_hist_row *r, column
     }
 }
 
-static void draw_rule(const tp_app *a, int y, int x, int w)
+static void draw_rule(const tp_app *a, int y, int x, int w, double top_p)
 {
     char text[64], line[1024];
-    snprintf(text, sizeof text, " top-p %.2f ", a->session->cfg.top_p);
+    snprintf(text, sizeof text, " top-p %.2f ", top_p);
     size_t o = 0;
     const char *dash = a->ascii ? "-" : "┄";
     for (int i = 0; i < w && o + 8 < sizeof line; i++) {
@@ -96,19 +99,22 @@ void tp_histogram_draw(tp_app *a, tp_rect r)
 {
     if (r.h < 3 || r.w < 20)
         return;
-    const tp_dist *d = a->show_drawn ? &a->drawn_dist : &a->session->dist;
+    if (tp_explore_hide_hist(a))
+        return; /* the quiz: guess first */
+    int drawn;
+    const tp_sampler_config *cfg;
+    const tp_dist *d = tp_explore_hist_source(a, &drawn, &cfg);
     columns c = fit_columns(a, r.w);
-    int rule = a->session->cfg.top_p < 1.0;
+    int rule = cfg->top_p < 1.0;
     int max_rows = r.h - 2 - rule; /* header, others, rule */
-    tp_hist_view_build(&a->hist, d, a->model->vocab, max_rows, c.bar,
-                       a->show_drawn ? a->drawn_id : -1, a->ascii);
+    tp_hist_view_build(&a->hist, d, a->model->vocab, max_rows, c.bar, drawn, a->ascii);
     char header[96];
     tp_hist_header(&a->hist, r.w < 36, header, sizeof header);
     tp_put_clipped(r.y, r.x + 1, header, r.w - 1, a->attrs[TP_ROLE_HEADER]);
     int y = r.y + 1;
     for (int i = 0; i < a->hist.n_rows; i++) {
         if (i == a->hist.rule_before)
-            draw_rule(a, y++, r.x, r.w);
+            draw_rule(a, y++, r.x, r.w, cfg->top_p);
         draw_row(a, y++, r.x, &a->hist.rows[i], c);
     }
     draw_others(a, y, r.x, c);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tempest/tui_cmdline.h"
+#include "tempest/tui_explore.h"
 #include "tempest/tui_keys.h"
 #include "tempest/tui_lanes.h"
 #include "tempest/tui_sweep.h"
@@ -29,6 +30,11 @@ const tp_key_binding TP_KEYMAP[] = {
     {CTRL('l'), TP_ACT_REDRAW, "Ctrl-L"},
     {'1', TP_ACT_LANE_1, "1-4"},        {'2', TP_ACT_LANE_2, "2"},
     {'3', TP_ACT_LANE_3, "3"},          {'4', TP_ACT_LANE_4, "4"},
+    {'\t', TP_ACT_FOCUS, "Tab"},         {27, TP_ACT_LIVE, "Esc"},
+    {'x', TP_ACT_MATH, "x"},            {'s', TP_ACT_STAGES, "s"},
+    {'d', TP_ACT_DICE, "d"},            {'D', TP_ACT_DICE_SAMPLE, "D"},
+    {'g', TP_ACT_QUIZ, "g"},            {'l', TP_ACT_LSTM, "l"},
+    {'b', TP_ACT_BRANCHES, "b"},
 };
 const int TP_KEYMAP_LEN = (int)(sizeof TP_KEYMAP / sizeof TP_KEYMAP[0]);
 
@@ -51,6 +57,15 @@ const tp_action_help TP_ACTION_HELP[] = {
     {TP_ACT_COMMAND_LINE, "command line"},   {TP_ACT_HELP, "this help"},
     {TP_ACT_QUIT, "quit"},                    {TP_ACT_REDRAW, "redraw"},
     {TP_ACT_LANE_1, "lanes: select lane 1-4 (settings keys act on it)"},
+    {TP_ACT_FOCUS, "focus: live / text (arrows: past steps) / histogram (Enter forces)"},
+    {TP_ACT_LIVE, "back to live; closes an overlay"},
+    {TP_ACT_MATH, "math of the selected candidate: z, z/T, exp, sum, p"},
+    {TP_ACT_STAGES, "the sampler chain stage by stage"},
+    {TP_ACT_DICE, "the dice: the last draw's u on the cumulative bar"},
+    {TP_ACT_DICE_SAMPLE, "draw 100 samples without advancing (:dice N)"},
+    {TP_ACT_QUIZ, "quiz: guess the next token, then reveal"},
+    {TP_ACT_LSTM, "inside the LSTM: h, c and gates per layer"},
+    {TP_ACT_BRANCHES, "branches: list and switch"},
 };
 const int TP_ACTION_HELP_LEN = (int)(sizeof TP_ACTION_HELP / sizeof TP_ACTION_HELP[0]);
 
@@ -211,6 +226,11 @@ void tp_app_do(tp_app *a, tp_action act)
     case TP_ACT_LANE_1: case TP_ACT_LANE_2: case TP_ACT_LANE_3: case TP_ACT_LANE_4:
         tp_lanes_select(a, (int)(act - TP_ACT_LANE_1));
         break;
+    case TP_ACT_FOCUS: case TP_ACT_LIVE: case TP_ACT_MATH: case TP_ACT_STAGES:
+    case TP_ACT_DICE: case TP_ACT_DICE_SAMPLE: case TP_ACT_QUIZ: case TP_ACT_LSTM:
+    case TP_ACT_BRANCHES:
+        tp_explore_do(a, act, 0);
+        break;
     default: knob_action(a, act); break;
     }
 }
@@ -239,6 +259,7 @@ void tp_app_run_command(tp_app *a, const tp_command *cmd)
     case TP_ACT_SWEEP: tp_sweep_start(a, &cmd->sweep); break;
     case TP_ACT_RECORD: tp_app_record(a, cmd->text); break;
     case TP_ACT_LANES: tp_lanes_start(a, &cmd->lanes); break;
+    case TP_ACT_DICE_SAMPLE: tp_explore_do(a, cmd->action, cmd->length); break;
     case TP_ACT_SHOW:
     case TP_ACT_SET_LENGTH:
         tp_app_message(a, 1, "that command is for 'tempest repl'");

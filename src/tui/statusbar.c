@@ -8,6 +8,7 @@
 
 #include "tempest/textmetrics.h"
 #include "tempest/tui_cmdline.h"
+#include "tempest/tui_explore.h"
 #include "tempest/tui_sched.h"
 #include "tempest/tui_panes.h"
 
@@ -37,12 +38,13 @@ static void entropy_sparkline(const tp_app *a, int n, char *out, size_t cap)
 
 void tp_statusbar_draw(tp_app *a, tp_rect r)
 {
-    char knobs[160], rate[32], line[512], spark[SPARK_MAX * 4 + 1];
-    tp_knobs_format(&a->session->cfg, knobs, sizeof knobs);
+    char knobs[160], rate[32], line[512], spark[SPARK_MAX * 4 + 1], step[48];
+    tp_knobs_format(tp_explore_status_cfg(a), knobs, sizeof knobs);
     format_rate(a, rate, sizeof rate);
+    tp_explore_step_label(a, step, sizeof step);
     const char *state = a->paused ? (a->ascii ? "||" : "⏸") : (a->ascii ? ">" : "▶");
-    snprintf(line, sizeof line, "%s  seed=%llu  step=%d  %s  %s", knobs,
-             (unsigned long long)a->session->seed, a->session->n_steps, rate, state);
+    snprintf(line, sizeof line, "%s  seed=%llu  %s  %s  %s", knobs,
+             (unsigned long long)a->session->seed, step, rate, state);
     fill_line(r, a->attrs[TP_ROLE_STATUS]);
     int used = tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_STATUS]);
     int room = r.w - used - 2;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "tempest/tui_explore.h"
 #include "tempest/tui_panes.h"
 
 typedef struct glyph {
@@ -82,11 +83,26 @@ static int changed_at(const tp_session *s, int step)
     return before && tp_knobs_describe_change(before, &s->steps[step].cfg, 1, buf, sizeof buf);
 }
 
-static void collect(const tp_app *a, glyphs *gs, int budget)
+/* The steps shown: the newest ones, or around the time-travel cursor. */
+static void step_window(const tp_app *a, int budget, int *first, int *end)
+{
+    const tp_session *s = a->session;
+    int cursor = tp_explore_cursor(a);
+    *end = s->n_steps;
+    *first = s->n_steps > budget ? s->n_steps - budget : 0;
+    if (cursor >= 0 && cursor < *first) {
+        *first = cursor > budget / 2 ? cursor - budget / 2 : 0;
+        *end = *first + budget < s->n_steps ? *first + budget : s->n_steps;
+    }
+}
+
+/* Returns the glyph where the cursor's token starts, or -1. */
+static int collect(const tp_app *a, glyphs *gs, int budget)
 {
     const tp_session *s = a->session;
     const tp_vocab *v = a->model->vocab;
-    int first_step = s->n_steps > budget ? s->n_steps - budget : 0;
+    int first_step, end_step, cursor = tp_explore_cursor(a), cursor_glyph = -1;
+    step_window(a, budget, &first_step, &end_step);
     int prev = -1;
     if (first_step == 0) {
         for (int i = 0; i < s->n_prompt; i++) {
@@ -98,7 +114,7 @@ static void collect(const tp_app *a, glyphs *gs, int budget)
     } else {
         prev = s->tokens[s->n_prompt + first_step - 1];
     }
-    for (int i = first_step; i < s->n_steps; i++) {
+    for (int i = first_step; i < end_step; i++) {
         const tp_step *st = &s->steps[i];
         int newest = i == s->n_steps - 1;
         if (changed_at(s, i))
@@ -109,9 +125,30 @@ static void collect(const tp_app *a, glyphs *gs, int budget)
             attr |= A_UNDERLINE;
         }
         push_text(gs, tp_vocab_separator(v, prev, st->token), attr, 0, a->ascii);
-        push_text(gs, tp_vocab_token(v, st->token), attr, newest, a->ascii);
+        if (i == cursor) {
+            cursor_glyph = gs->n;
+            attr = (int)(attr | A_REVERSE);
+        }
+        push_text(gs, tp_vocab_token(v, st->token), attr, newest || i == cursor, a->ascii);
         prev = st->token;
     }
+    if (cursor >= s->n_steps) { /* the next token: a block where it will go */
+        cursor_glyph = gs->n;
+        push(gs, " ", 1, 1, (int)(a->attrs[TP_ROLE_NEWEST] | A_REVERSE), 0);
+    }
+    return cursor_glyph;
+}
+
+/* The first line to show: the last r.h lines, or lines that hold the cursor. */
+static int first_line(const int *starts, int n_lines, int h, int cursor_glyph)
+{
+    int first = n_lines > h ? n_lines - h : 0;
+    if (cursor_glyph < 0)
+        return first;
+    int k = 0;
+    while (k + 1 < n_lines && starts[k + 1] <= cursor_glyph)
+        k++;
+    return k < first ? k : first;
 }
 
 /* Greedy word wrap: line_start[k] is the first glyph of line k. */
@@ -172,10 +209,10 @@ void tp_textpane_draw(tp_app *a, tp_rect r)
         tp_put_clipped(r.y, r.x, "out of memory", r.w, a->attrs[TP_ROLE_ERROR]);
         return;
     }
-    collect(a, &gs, budget);
+    int cursor_glyph = collect(a, &gs, budget);
     int n_lines = wrap(&gs, r.w, starts, max_lines);
     starts[n_lines] = gs.n;
-    int first = n_lines > r.h ? n_lines - r.h : 0;
+    int first = first_line(starts, n_lines, r.h, cursor_glyph);
     for (int k = first; k < n_lines; k++)
         paint_line(&gs, starts[k], starts[k + 1], r.y + k - first, r.x, r.w);
     free(gs.g);

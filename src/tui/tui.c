@@ -18,6 +18,7 @@
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
 #include "tempest/tui_demo.h"
+#include "tempest/tui_explore.h"
 #include "tempest/tui_keys.h"
 #include "tempest/tui_lanes.h"
 #include "tempest/tui_sched.h"
@@ -114,6 +115,7 @@ int tp_app_restart(tp_app *a, const char *prompt, uint64_t seed)
     }
     a->show_drawn = 0;
     a->last_change[0] = '\0';
+    tp_explore_reset(a);
     tp_app_message(a, 0, "restarted, seed %llu", (unsigned long long)seed);
     tp_demo_note_restart(a);
     return 0;
@@ -137,6 +139,7 @@ int tp_app_step(tp_app *a)
     a->show_drawn = 1;
     a->dirty = 1;
     tp_demo_after_step(a);
+    tp_explore_after_step(a);
     return 0;
 }
 
@@ -177,6 +180,7 @@ int tp_app_load_model(tp_app *a, const char *path)
         tp_app_message(a, 1, "%s", err.msg);
         return -1;
     }
+    tp_explore_reset(a);
     tp_app_message(a, 0, "loaded %s", path);
     return 0;
 }
@@ -363,8 +367,10 @@ static void draw(tp_app *a)
         tp_help_draw(a, LINES, COLS);
     else if (tp_sweep_showing(a))
         tp_sweep_draw(a, LINES, COLS);
-    else
+    else {
         tp_demo_draw(a);
+        tp_explore_draw(a, LINES, COLS);
+    }
     tp_message_draw(a, l->message); /* last: it owns the cursor */
     refresh();
 }
@@ -441,8 +447,8 @@ static void handle_key(tp_app *a, int ch)
             tp_cmdline_feed(a, ch);
         return;
     }
-    if (a->show_help) { /* any key closes the overlay */
-        a->show_help = 0;
+    if (a->show_help) { /* space turns the page, any other key closes */
+        a->show_help = ch == ' ' && a->help_more ? a->show_help + 1 : 0;
         a->dirty = 1;
         return;
     }
@@ -451,6 +457,8 @@ static void handle_key(tp_app *a, int ch)
         return;
     }
     if (a->layout.too_small && ch != 'q' && ch != 3)
+        return;
+    if (tp_explore_key(a, ch))
         return;
     tp_action act = tp_key_action(ch);
     if (act != TP_ACT_NONE) {
@@ -605,6 +613,7 @@ void tp_app_close(tp_app *a)
     tp_demo_free(a);
     tp_sweep_stop(a);
     tp_lanes_stop(a);
+    tp_explore_close(a);
     tp_hist_view_free(&a->hist);
     tp_dist_free(&a->drawn_dist);
     tp_session_free(a->session);
@@ -623,6 +632,8 @@ int tp_app_open(tp_app *a, const tp_app_setup *o)
         make_views(a, &err))
         return tp_cli_report(NULL, &err);
     const char *fallback = o->present ? "projector" : "default";
+    if (tp_explore_open(a))
+        return tp_fail(&err, TP_ERR_NOMEM, "out of memory"), tp_cli_report(NULL, &err);
     if (o->theme && tp_theme_load(&a->theme, o->theme, &err))
         return tp_cli_report(NULL, &err);
     if (!o->theme && tp_theme_load(&a->theme, fallback, &err))

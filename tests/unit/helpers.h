@@ -360,6 +360,14 @@ static inline tp_model *th_lstm_model(const th_lstm *m, th_names nm, tp_error *e
     return model;
 }
 
+/* A small random model (V 12, E 5, H 8, 2 layers) for suites that only
+ * need some model; m keeps the weights. Asserts nothing: NULL on failure. */
+static inline tp_model *th_small_model(th_lstm *m, uint64_t seed, tp_error *err)
+{
+    th_lstm_init(m, 12, 5, 8, 2, seed, 0.8f);
+    return th_lstm_model(m, (th_names){0}, err);
+}
+
 /* ---- the reference LSTM (torch.nn.LSTM's equations, in double) ---------- */
 
 typedef struct th_ref {

@@ -167,3 +167,15 @@ Test(commands, sweep_is_parsed_once_here)
     cr_assert_eq(c.sweep.n_temperatures, 5); /* the defaults */
     parse_bad(":sweep 0.5,abc", "0.5,abc");
 }
+
+Test(commands, dice_counts_default_and_range)
+{
+    tp_command c = parse_ok(":dice");
+    cr_assert_eq(c.action, TP_ACT_DICE_SAMPLE);
+    cr_assert_eq(c.length, TP_DICE_DEFAULT);
+    cr_assert_eq(parse_ok("dice 500").length, 500);
+    parse_bad("dice 0", "at least 1");
+    parse_bad("dice -3", "whole number");
+    parse_bad("dice 99999999", "whole number");
+    parse_bad("dice many", "whole number");
+}

@@ -1,0 +1,232 @@
+/* rewind.c - the past of a session from checkpoints (see rewind.h). */
+#include "tempest/rewind.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+tp_status tp_rewind_init(tp_rewind *r, int every, tp_error *err)
+{
+    (void)err;
+    memset(r, 0, sizeof *r);
+    r->every = every > 0 ? every : TP_REWIND_EVERY;
+    return TP_OK;
+}
+
+static void drop_checkpoints(tp_rewind *r, int keep)
+{
+    for (int k = keep; k < r->n_ckpt; k++) {
+        tp_state_free(r->ckpt[k]);
+        r->ckpt[k] = NULL;
+    }
+    if (keep < r->n_ckpt)
+        r->n_ckpt = keep;
+}
+
+/* Room for ckpt[0 .. k]; new slots are empty (NULL). */
+static tp_status reserve_slots(tp_rewind *r, int k, tp_error *err)
+{
+    if (k >= r->cap_ckpt) {
+        int cap = r->cap_ckpt ? r->cap_ckpt : 16;
+        while (cap <= k)
+            cap *= 2;
+        tp_state **c = realloc(r->ckpt, (size_t)cap * sizeof *c);
+        if (!c)
+            return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
+        r->ckpt = c;
+        r->cap_ckpt = cap;
+    }
+    for (int j = r->n_ckpt; j <= k; j++)
+        r->ckpt[j] = NULL;
+    if (k >= r->n_ckpt)
+        r->n_ckpt = k + 1;
+    return TP_OK;
+}
+
+/* Keep a copy of st as ckpt[k] (st: the state after tokens[0 .. k*every)). */
+static tp_status store_checkpoint(tp_rewind *r, int k, const tp_state *st, tp_error *err)
+{
+    tp_status rc = reserve_slots(r, k, err);
+    if (rc)
+        return rc;
+    if (!r->ckpt[k] && !(r->ckpt[k] = tp_state_new(r->model)))
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
+    tp_state_copy(r->ckpt[k], st);
+    return TP_OK;
+}
+
+static void drop_model(tp_rewind *r)
+{
+    drop_checkpoints(r, 0);
+    tp_state_free(r->work);
+    free(r->logits);
+    r->work = NULL;
+    r->logits = NULL;
+    r->model = NULL;
+    r->n_tokens = 0;
+}
+
+void tp_rewind_free(tp_rewind *r)
+{
+    drop_model(r);
+    free(r->ckpt);
+    free(r->tokens);
+    memset(r, 0, sizeof *r);
+}
+
+static tp_status use_model(tp_rewind *r, const tp_model *m, tp_error *err)
+{
+    /* the sizes too: a new model may be allocated where a freed one was */
+    if (r->model == m && r->work->n_layers == m->n_layers && r->work->n_hidden == m->n_hidden)
+        return TP_OK;
+    drop_model(r);
+    r->work = tp_state_new(m);
+    r->logits = malloc((size_t)m->n_vocab * sizeof *r->logits);
+    if (!r->work || !r->logits) {
+        drop_model(r);
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
+    }
+    r->model = m;
+    return TP_OK;
+}
+
+/* Checkpoints built on tokens that s no longer has are dropped; the token
+ * copy then follows s. */
+static tp_status sync_tokens(tp_rewind *r, const tp_session *s, tp_error *err)
+{
+    int n = s->n_tokens, same = 0;
+    while (same < n && same < r->n_tokens && r->tokens[same] == s->tokens[same])
+        same++;
+    int keep = same / r->every + 1; /* ckpt[k] reads tokens below k * every only */
+    drop_checkpoints(r, keep < r->n_ckpt ? keep : r->n_ckpt);
+    if (n > r->cap_tokens) {
+        int cap = r->cap_tokens ? r->cap_tokens : 256;
+        while (cap < n)
+            cap *= 2;
+        int *t = realloc(r->tokens, (size_t)cap * sizeof *t);
+        if (!t)
+            return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding %d tokens", n);
+        r->tokens = t;
+        r->cap_tokens = cap;
+    }
+    memcpy(r->tokens, s->tokens, (size_t)n * sizeof *r->tokens);
+    r->n_tokens = n;
+    return TP_OK;
+}
+
+/* r->work := the state after tokens[0 .. pos), with the logits of the last
+ * step in r->logits. Starts from the nearest checkpoint below pos (so at
+ * least one token is fed and the logits come from the same step the
+ * session took) and keeps the checkpoints it passes. */
+static tp_status replay_to(tp_rewind *r, int pos, tp_error *err)
+{
+    if (pos == 0 || r->n_ckpt == 0 || !r->ckpt[0]) {
+        tp_state_reset(r->work);
+        tp_model_step(r->model, r->work, tp_model_start_token(r->model), r->logits);
+        tp_status rc = store_checkpoint(r, 0, r->work, err);
+        if (rc || pos == 0)
+            return rc;
+    }
+    int k = (pos - 1) / r->every;
+    if (k >= r->n_ckpt)
+        k = r->n_ckpt - 1;
+    while (!r->ckpt[k])
+        k--;
+    tp_state_copy(r->work, r->ckpt[k]);
+    for (int i = k * r->every; i < pos; i++) {
+        tp_model_step(r->model, r->work, r->tokens[i], i == pos - 1 ? r->logits : NULL);
+        if ((i + 1) % r->every == 0 && i + 1 < pos) {
+            tp_status rc = store_checkpoint(r, (i + 1) / r->every, r->work, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return TP_OK;
+}
+
+tp_status tp_rewind_observe(tp_rewind *r, const tp_session *s, tp_error *err)
+{
+    if (s->n_tokens % (r->every > 0 ? r->every : TP_REWIND_EVERY) != 0)
+        return TP_OK;
+    tp_status rc = use_model(r, s->model, err);
+    if (!rc)
+        rc = sync_tokens(r, s, err);
+    if (!rc && s->n_tokens > 0)
+        rc = store_checkpoint(r, s->n_tokens / r->every, s->state, err);
+    return rc;
+}
+
+tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_state *state,
+                             float *logits, tp_error *err)
+{
+    if (pos < 0 || pos > s->n_tokens)
+        return tp_fail(err, TP_ERR_USAGE, "position %d is outside the history (0 to %d)", pos,
+                       s->n_tokens);
+    tp_status rc = use_model(r, s->model, err);
+    if (!rc)
+        rc = sync_tokens(r, s, err);
+    if (!rc)
+        rc = replay_to(r, pos, err);
+    if (rc)
+        return rc;
+    if (state)
+        tp_state_copy(state, r->work);
+    if (logits)
+        memcpy(logits, r->logits, (size_t)r->model->n_vocab * sizeof *logits);
+    return TP_OK;
+}
+
+tp_status tp_rewind_dist_at(tp_rewind *r, const tp_session *s, int step, tp_dist *out,
+                            tp_error *err)
+{
+    if (step < 0 || step >= s->n_steps)
+        return tp_fail(err, TP_ERR_USAGE, "step %d is outside the history (0 to %d)", step,
+                       s->n_steps - 1);
+    int pos = s->n_prompt + step;
+    tp_status rc = tp_rewind_state_at(r, s, pos, NULL, NULL, err);
+    if (rc)
+        return rc;
+    tp_sampler_apply(&s->steps[step].cfg, r->logits, s->tokens, pos, out);
+    return TP_OK;
+}
+
+tp_status tp_rewind_truncate(tp_rewind *r, tp_session *s, int n_steps, tp_error *err)
+{
+    if (n_steps < 0 || n_steps > s->n_steps)
+        return tp_fail(err, TP_ERR_USAGE, "cannot cut at step %d of %d", n_steps, s->n_steps);
+    int pos = s->n_prompt + n_steps;
+    tp_status rc = tp_rewind_state_at(r, s, pos, s->state, s->logits, err);
+    if (rc)
+        return rc;
+    s->n_tokens = pos;
+    s->n_steps = n_steps;
+    tp_sampler_apply(&s->cfg, s->logits, s->tokens, s->n_tokens, &s->dist);
+    return TP_OK;
+}
+
+static int common_prefix(const tp_session *s, const tp_step *steps, int n)
+{
+    int c = 0;
+    while (c < n && c < s->n_steps && s->steps[c].token == steps[c].token)
+        c++;
+    return c;
+}
+
+tp_status tp_rewind_load(tp_rewind *r, tp_session *s, const tp_step *steps, int n,
+                         tp_error *err)
+{
+    int c = common_prefix(s, steps, n);
+    tp_status rc = tp_rewind_truncate(r, s, c, err);
+    /* the distributions on the way are not looked at: skip their views */
+    unsigned views = s->dist.views;
+    tp_session_set_views(s, 0);
+    for (int i = c; !rc && i < n; i++)
+        rc = tp_session_push(s, steps[i].token, err);
+    tp_session_set_views(s, views);
+    if (rc) {
+        tp_rewind_truncate(r, s, c, NULL);
+        return rc;
+    }
+    memcpy(s->steps + c, steps + c, (size_t)(n - c) * sizeof *steps);
+    tp_sampler_apply(&s->cfg, s->logits, s->tokens, s->n_tokens, &s->dist);
+    return TP_OK;
+}
