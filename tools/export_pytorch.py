@@ -46,6 +46,10 @@ vocabulary (the token with id i is entry i; the count must equal the head's rows
                   word models: the vocabulary of PyTorch's word_language_model
                   example (data.py): each line's whitespace-separated words
                   followed by <eos>, numbered in order of first appearance.
+                  data.py numbers the words of train.txt, then valid.txt, then
+                  test.txt: give all three, in that order (--corpus train.txt
+                  --corpus valid.txt --corpus test.txt). Several char corpora
+                  give the sorted characters of them all.
   neither         a list found in the checkpoint dict (or as an attribute of a
                   pickled module) under 'vocab', 'itos', 'chars', 'tokens',
                   'idx_to_token' or 'idx2word', or a dict under 'stoi' /
@@ -101,8 +105,8 @@ def parse_args(argv):
     ap.add_argument("out", metavar="OUT.safetensors", help="file to write")
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--vocab", metavar="FILE", help="vocabulary file (see below)")
-    src.add_argument("--corpus", metavar="FILE",
-                     help="char models: derive the vocabulary from this text")
+    src.add_argument("--corpus", metavar="FILE", action="append",
+                     help="derive the vocabulary from this text (repeatable; see below)")
     ap.add_argument("--tokenizer", choices=("char", "word"), default="char",
                     help="how tempest splits text into tokens (default: char, one "
                          "token per Unicode code point)")
@@ -491,18 +495,19 @@ def vocab_from_checkpoint(ckpt):
     return None, None
 
 
-def word_vocab_from_corpus(path):
+def word_vocab_from_corpus(paths):
     """The vocabulary of PyTorch's word_language_model example (data.py's
     Corpus): every line's whitespace-separated words, then <eos>, each new
-    word taking the next id."""
-    text = read_text(path, "corpus")
+    word taking the next id, file after file."""
     ids = {}
-    for line in text.splitlines(keepends=True):
-        for word in line.split() + [EOS]:
-            ids.setdefault(word, len(ids))
+    for path in paths:
+        for line in read_text(path, "corpus").splitlines(keepends=True):
+            for word in line.split() + [EOS]:
+                ids.setdefault(word, len(ids))
     if len(ids) <= 1:
-        raise ExportError(f"corpus '{path}' has no words")
-    return list(ids), f"words of {path} in order of first appearance, as data.py numbers them"
+        raise ExportError(f"corpus {', '.join(paths)} has no words")
+    return list(ids), (f"words of {', '.join(paths)} in order of first appearance, as "
+                       "data.py numbers them")
 
 
 def eos_as_newline(vocab):
@@ -581,10 +586,10 @@ def export(args):
     elif args.corpus and args.tokenizer == "word":
         vocab, vsource = word_vocab_from_corpus(args.corpus)
     elif args.corpus:
-        text = read_text(args.corpus, "corpus")
+        text = "".join(read_text(path, "corpus") for path in args.corpus)
         if not text:
-            raise ExportError(f"corpus '{args.corpus}' is empty")
-        vocab, vsource = sorted(set(text)), f"sorted characters of {args.corpus}"
+            raise ExportError(f"corpus {', '.join(args.corpus)} is empty")
+        vocab, vsource = sorted(set(text)), f"sorted characters of {', '.join(args.corpus)}"
     else:
         holder = ckpt if ckpt is not None else obj
         if isinstance(holder, torch.nn.Module):

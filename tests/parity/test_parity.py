@@ -262,6 +262,16 @@ def compare_logits(model_path, model, vocab, text, label):
     return worst
 
 
+def expect_parity_broken(path, model, text, label):
+    """Negative control: the file at path must fail the parity check."""
+    try:
+        compare_logits(path, model, VOCAB, text, label)
+    except AssertionError as e:
+        info(f"{label} detected as intended: {e}")
+        return
+    raise AssertionError(f"{label} still passed the parity check")
+
+
 @torch.no_grad()
 def torch_nats(model, vocab, text):
     model.eval()
@@ -302,6 +312,20 @@ def rounded_copy(model, dtype):
 
 def export(*args):
     return subprocess.run([PY, EXPORT, *args], capture_output=True, text=True, timeout=120)
+
+
+def export_refused(name, checkpoint, pattern, *flags):
+    """torch.save checkpoint; the exporter must exit 1 with one line holding
+    pattern, and write nothing."""
+    pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
+    torch.save(checkpoint, pt)
+    r = export(pt, out, *flags)
+    err = r.stderr.strip().splitlines()
+    info(f"export {name}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
+    assert r.returncode == 1, f"exit {r.returncode}, expected 1"
+    assert len(err) == 1, f"{len(err)} lines on stderr: {r.stderr!r}"
+    assert pattern.lower() in err[0].lower(), f"stderr lacks '{pattern}': {err[0]}"
+    assert not os.path.exists(out), "an output file was written anyway"
 
 
 # --- checks ---------------------------------------------------------------------
@@ -345,12 +369,7 @@ def main():
         sd = {k: v.clone() for k, v in embed_model.state_dict().items()}
         sd["lstm.weight_hh_l1"][5, 7] += 0.01
         safetensors_io.save(path, sd, char_meta(VOCAB, "perturbed"))
-        try:
-            compare_logits(path, embed_model, VOCAB, TEXT, "perturbed random-embed")
-        except AssertionError as e:
-            info(f"perturbed weight detected as intended: {e}")
-            return
-        raise AssertionError("a weight changed by 0.01 still passed the parity check")
+        expect_parity_broken(path, embed_model, TEXT, "perturbed weight (by 0.01)")
     check("parity-check-detects-a-perturbed-weight", perturbation_detected)
 
     for label, dtype in (("f16", torch.float16), ("bf16", torch.bfloat16)):
@@ -460,16 +479,7 @@ def export_checks(measured):
                            {"state_dict": encdec.state_dict(), "epoch": 3, "vocab": VOCAB},
                            encdec))
 
-    def refused(name, checkpoint, pattern, *flags):
-        pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
-        torch.save(checkpoint, pt)
-        r = export(pt, out, *flags)
-        err = r.stderr.strip().splitlines()
-        info(f"export {name}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-        assert r.returncode == 1, f"exit {r.returncode}, expected 1"
-        assert len(err) == 1, f"{len(err)} lines on stderr: {r.stderr!r}"
-        assert pattern.lower() in err[0].lower(), f"stderr lacks '{pattern}': {err[0]}"
-        assert not os.path.exists(out), "an output file was written anyway"
+    refused = export_refused
 
     check("export-refuses-vocab-size-mismatch",
           lambda: refused("vocab-mismatch", module.state_dict(),
@@ -532,12 +542,7 @@ def cell_checks(measured):
         """Negative control: the relu RNN's file run as tanh must break parity."""
         path = tmp("relu-as-tanh.safetensors")
         save_model(path, models["rnn-relu-embed"], VOCAB, nonlinearity="tanh")
-        try:
-            compare_logits(path, models["rnn-relu-embed"], VOCAB, LONG_TEXT, "relu run as tanh")
-        except AssertionError as e:
-            info(f"relu RNN run as tanh detected as intended: {e}")
-            return
-        raise AssertionError("the relu model still matched when run as tanh")
+        expect_parity_broken(path, models["rnn-relu-embed"], LONG_TEXT, "relu RNN run as tanh")
     check("parity-check-detects-a-wrong-nonlinearity", relu_is_not_tanh)
 
     def gru_perturbed():
@@ -546,12 +551,7 @@ def cell_checks(measured):
         sd = {k: v.clone() for k, v in models["gru-embed"].state_dict().items()}
         sd["gru.bias_hh_l0"][2 * 32 + 3] += 0.05
         safetensors_io.save(path, sd, char_meta(VOCAB, "perturbed GRU"))
-        try:
-            compare_logits(path, models["gru-embed"], VOCAB, LONG_TEXT, "perturbed gru")
-        except AssertionError as e:
-            info(f"perturbed b_hn detected as intended: {e}")
-            return
-        raise AssertionError("a changed b_hn still passed the parity check")
+        expect_parity_broken(path, models["gru-embed"], LONG_TEXT, "perturbed GRU b_hn")
     check("parity-check-detects-a-perturbed-gru-bias", gru_perturbed)
 
 
@@ -593,15 +593,7 @@ def cell_export_checks(measured):
                            "--nonlinearity", "tanh"))
 
     def refused(name, checkpoint, pattern, *flags):
-        pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
-        torch.save(checkpoint, pt)
-        r = export(pt, out, "--corpus", corpus_path, *flags)
-        err = r.stderr.strip().splitlines()
-        info(f"export {name}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-        assert r.returncode == 1, f"exit {r.returncode}, expected 1"
-        assert len(err) == 1, f"{len(err)} lines on stderr: {r.stderr!r}"
-        assert pattern.lower() in err[0].lower(), f"stderr lacks '{pattern}': {err[0]}"
-        assert not os.path.exists(out), "an output file was written anyway"
+        export_refused(name, checkpoint, pattern, "--corpus", corpus_path, *flags)
 
     check("export-refuses-rnn-state-dict-without-nonlinearity",
           lambda: refused("rnn-no-nl", relu.state_dict(), "--nonlinearity tanh or"))
@@ -632,8 +624,10 @@ def word_corpus():
 
 
 def word_language_model_checks(measured):
-    corpus = word_corpus()
-    corpus_path = write_text("wlm-corpus.txt", corpus)
+    # data.py numbers train.txt's words, then valid.txt's new ones: two files.
+    train, valid = word_corpus(), "Thus with a kiss I die .\n"
+    corpus = train + valid
+    train_path, valid_path = write_text("wlm-train.txt", train), write_text("wlm-valid.txt", valid)
     for rnn_type in ("LSTM", "GRU", "RNN_TANH", "RNN_RELU"):
         name = "wlm-" + rnn_type.lower().replace("_", "-")
         # The GRU and RNN_RELU exports get the class from --module-file; the
@@ -645,7 +639,8 @@ def word_language_model_checks(measured):
             model, idx2word = make_wlm.build(rnn_type, corpus, seed=3,
                                              scale=CELL_SCALE[rnn_type])
             torch.save(model, pt)  # pickled as model.RNNModel, like the example's
-            r = export(pt, out, "--corpus", corpus_path, "--tokenizer", "word", *flags)
+            r = export(pt, out, "--corpus", train_path, "--corpus", valid_path,
+                       "--tokenizer", "word", *flags)
             assert r.returncode == 0, f"export_pytorch exited {r.returncode}: {r.stderr.strip()}"
             summary = r.stdout.strip()
             info(f"export {name}: {summary}")

@@ -212,12 +212,14 @@ Test(model_cells, c_stays_zero_without_an_lstm)
     }
 }
 
-/* Build a file of the given kind, let edit() break it, expect the needles. */
-static void expect_cell_refused(tp_cell cell, th_names nm, void (*edit)(th_file *),
-                                const char *needle1, const char *needle2)
+/* Build a 2-layer model file of the given kind and names, let edit() (when
+ * not NULL) break it, expect a one-line TP_ERR_FORMAT holding both needles. */
+static void expect_file_refused(tp_cell cell, th_names nm, uint64_t seed,
+                                void (*edit)(th_file *), const char *needle1,
+                                const char *needle2)
 {
     th_lstm m;
-    th_cell_init(&m, cell, 8, 5, 6, 2, 70, 0.5f);
+    th_cell_init(&m, cell, 8, 5, 6, 2, seed, 0.5f);
     th_file f;
     th_lstm_file(&m, nm, &f);
     if (edit)
@@ -229,8 +231,15 @@ static void expect_cell_refused(tp_cell cell, th_names nm, void (*edit)(th_file 
     cr_assert_null(model);
     cr_assert(strstr(err.msg, needle1), "message '%s' lacks '%s'", err.msg, needle1);
     cr_assert(strstr(err.msg, needle2), "message '%s' lacks '%s'", err.msg, needle2);
+    cr_assert_null(strchr(err.msg, '\n'), "not one line: %s", err.msg);
     th_file_free(&f);
     th_lstm_free(&m);
+}
+
+static void expect_cell_refused(tp_cell cell, th_names nm, void (*edit)(th_file *),
+                                const char *needle1, const char *needle2)
+{
+    expect_file_refused(cell, nm, 70, edit, needle1, needle2);
 }
 
 static void nl_relu(th_file *f) { th_set(&f->nonlinearity, "relu"); }
@@ -404,25 +413,10 @@ Test(model_load, from_file_and_errors_name_the_path)
 
 /* ---- refusals ------------------------------------------------------------ */
 
-/* Build the default 2-layer model file, let edit() break it, expect a
- * TP_ERR_FORMAT whose message holds both needles. */
+/* The default 2-layer LSTM file, broken by edit(): see expect_file_refused. */
 static void expect_refused(void (*edit)(th_file *), const char *needle1, const char *needle2)
 {
-    th_lstm m;
-    th_lstm_init(&m, 8, 5, 6, 2, 13, 0.5f);
-    th_file f;
-    th_lstm_file(&m, (th_names){0}, &f);
-    edit(&f);
-    tp_model *model = (tp_model *)1;
-    tp_error err = {0};
-    cr_assert_eq(th_file_model(&f, &model, &err), TP_ERR_FORMAT, "accepted; wanted '%s'",
-                 needle1);
-    cr_assert_null(model);
-    cr_assert(strstr(err.msg, needle1), "message '%s' lacks '%s'", err.msg, needle1);
-    cr_assert(strstr(err.msg, needle2), "message '%s' lacks '%s'", err.msg, needle2);
-    cr_assert_null(strchr(err.msg, '\n'), "not one line: %s", err.msg);
-    th_file_free(&f);
-    th_lstm_free(&m);
+    expect_file_refused(TP_CELL_LSTM, (th_names){0}, 13, edit, needle1, needle2);
 }
 
 static void no_head(th_file *f) { th_file_remove(f, "head.weight"); }
