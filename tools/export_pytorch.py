@@ -39,9 +39,9 @@ vocabulary (the token with id i is entry i; the count must equal the head's rows
                   one token per line, exactly as written (only the line's '\\n' is
                   removed, so spaces count). A line holding just \\n, \\t, \\r or \\\\
                   stands for newline, tab, carriage return or backslash.
-  --corpus FILE   char models only: the sorted set of the corpus's characters
-                  (Python's sorted(set(text)), the usual char-rnn convention and
-                  what tools/train_pytorch.py uses).
+  --corpus FILE   char models (the default): the sorted set of the corpus's
+                  characters (Python's sorted(set(text)), the usual char-rnn
+                  convention and what tools/train_pytorch.py uses).
   --corpus FILE --tokenizer word
                   word models: the vocabulary of PyTorch's word_language_model
                   example (data.py): each line's whitespace-separated words
@@ -55,7 +55,7 @@ vocabulary (the token with id i is entry i; the count must equal the head's rows
                   'idx_to_token' or 'idx2word', or a dict under 'stoi' /
                   'token_to_idx' / 'char_to_idx' / 'word2idx' mapping token -> id.
   In a word vocabulary without a newline token, <eos> (the example's end of
-  line) is stored as the newline token "\n", so tempest ends lines there.
+  line) is stored as the newline token "\\n", so tempest ends lines there.
 
 the model's class (a whole pickled nn.Module):
   torch.save(model) stores the class by module and name (e.g. model.RNNModel
@@ -71,7 +71,8 @@ vanilla RNN (nn.RNN): its nonlinearity is not in the state_dict. It is read
   RNN is refused without it); it goes to the metadata key "nonlinearity".
 
 The output holds F32 tensors (or --dtype f16/bf16, which tempest converts on
-load) and __metadata__ {tokenizer, vocab (JSON list as a string), description}.
+load) and __metadata__ {tokenizer, vocab (JSON list as a string), description,
+and for a vanilla RNN nonlinearity}.
 Exit status: 0 written, 1 refused (one line on stderr says why), 2 usage error.
 """
 

@@ -488,8 +488,9 @@ def export_checks(measured):
 
     def help_text():
         r = subprocess.run([PY, EXPORT, "--help"], capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0 and "--vocab" in r.stdout and "--corpus" in r.stdout, \
-            f"--help exited {r.returncode}"
+        assert r.returncode == 0 and all(flag in r.stdout for flag in (
+            "--vocab", "--corpus", "--module-file", "--nonlinearity", "word_language_model")), \
+            f"--help exited {r.returncode} or lacks a flag"
     check("export-help", help_text)
 
 
