@@ -382,8 +382,9 @@ static int no_space_before(const char *tok)
  * dashes ("- -") as the text had them. */
 static int no_space_after(const char *tok)
 {
+    /* newline, then “ ‘ « ¿ ¡ */
     static const char *const openers[] = {"\n", "\xe2\x80\x9c", "\xe2\x80\x98",
-                                          "\xc2\xab", "\xc2\xbf", "\xc2\xa1"}; /* “ ‘ « ¿ ¡ */
+                                          "\xc2\xab", "\xc2\xbf", "\xc2\xa1"};
     if (tok[0] && tok[1] == '\0' && strchr("([{-$#", tok[0]))
         return 1;
     return is_one_of(tok, openers, sizeof openers / sizeof openers[0]);

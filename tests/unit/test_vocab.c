@@ -342,7 +342,8 @@ Test(vocab_word, natural_spacing)
     /* nothing after a newline, none before it */
     expect_joined("ROMEO : NL But soft NL NL O", "ROMEO:\nBut soft\n\nO");
     /* split contractions join their word; apostrophe-first words do not */
-    expect_joined("I do n't think it 's mine , they 're sure", "I don't think it's mine, they're sure");
+    expect_joined("I do n't think it 's mine , they 're sure",
+                  "I don't think it's mine, they're sure");
     expect_joined("we 've I 'm he 'll she 'd on 't", "we've I'm he'll she'd on't");
     expect_joined("and 'tis so", "and 'tis so");
     expect_joined("the boys ' books", "the boys' books");
