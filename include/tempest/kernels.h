@@ -64,15 +64,24 @@ float tp_matrix_get(const tp_matrix *m, int r, int c);
 typedef void (*tp_matmul_fn)(const tp_matrix *W, const float *b, const float *const *x,
                              float *const *y, int n, int r0, int r1);
 
-/* One LSTM cell update from pre-activations in PyTorch's gate order:
- * gates = [i | f | g | o], each n long.
- *   c' = sigmoid(f) * c + sigmoid(i) * tanh(g);  h' = sigmoid(o) * tanh(c') */
+/* One recurrent cell update of n units from pre-activations, as PyTorch
+ * computes it. LSTM, gates = [i | f | g | o]:
+ *   c' = sigmoid(f) * c + sigmoid(i) * tanh(g);  h' = sigmoid(o) * tanh(c')
+ * GRU, gates = [W_ir x + b_ir | W_iz x + b_iz | W_in x + b_in |
+ *               W_hr h + b_hr | W_hz h + b_hz | W_hn h + b_hn] (6n; c unused):
+ *   r = sigmoid(.r + .r), z = sigmoid(.z + .z), n = tanh(.in + r * .hn),
+ *   h' = (1 - z) * n + z * h, computed as n + z * (h - n) like PyTorch
+ * RNN, gates = [W_ih x + b_ih + W_hh h + b_hh] (n; c unused):
+ *   h' = tanh(gates) or relu(gates) */
 typedef void (*tp_cell_fn)(const float *gates, float *h, float *c, int n);
 
 typedef struct tp_kernels {
     const char *name; /* "portable", "avx2" */
     tp_matmul_fn matmul[TP_W_N];
     tp_cell_fn lstm_cell;
+    tp_cell_fn gru_cell;
+    tp_cell_fn rnn_tanh_cell;
+    tp_cell_fn rnn_relu_cell;
 } tp_kernels;
 
 /* The kernel set called name ("portable", "avx2"), or for NULL/"" the best
@@ -87,6 +96,9 @@ void tp_vec_add(float *y, const float *x, int n);
 /* The portable cell with libm's expf/tanhf: the reference the others are
  * held to. */
 void tp_lstm_cell(const float *gates, float *h, float *c, int n);
+void tp_gru_cell(const float *gates, float *h, float *c, int n);
+void tp_rnn_tanh_cell(const float *gates, float *h, float *c, int n);
+void tp_rnn_relu_cell(const float *gates, float *h, float *c, int n);
 
 /* f32 to IEEE half and bfloat16, round to nearest even (the widening
  * conversions are in safetensors.h). */

@@ -1,7 +1,9 @@
 /* model.h - a recurrent language model loaded from PyTorch-named tensors.
  *
- * embedding (or one-hot) -> L stacked LSTM layers -> linear head, with the
- * equations and gate order (i, f, g, o) of torch.nn.LSTM. A model is
+ * embedding (or one-hot) -> L stacked recurrent layers -> linear head. The
+ * layers are one of torch.nn.LSTM (gate order i, f, g, o), torch.nn.GRU
+ * (r, z, n, with b_hn inside r's product) or torch.nn.RNN (tanh or relu),
+ * with PyTorch's equations (kernels.h spells them out). A model is
  * read-only once loaded; everything that changes while generating lives in a
  * tp_state, so one model can serve many states (lanes, beams, threads).
  */
@@ -17,15 +19,31 @@
 
 #define TP_MAX_LAYERS 16
 
+/* The kind of recurrent layer; every layer of a model has the same kind. */
+typedef enum tp_cell { TP_CELL_LSTM, TP_CELL_GRU, TP_CELL_RNN_TANH, TP_CELL_RNN_RELU,
+                       TP_CELL_N } tp_cell;
+
+/* "LSTM", "GRU", "RNN (tanh)", "RNN (relu)": for people. */
+const char *tp_cell_name(tp_cell c);
+/* "lstm", "gru", "rnn_tanh", "rnn_relu": for JSON and scripts. */
+const char *tp_cell_id(tp_cell c);
+/* Gate blocks per layer, the rows of weight_hh over H: 4, 3 or 1. */
+int tp_cell_gates(tp_cell c);
+
+/* G = tp_cell_gates(cell) * H below. */
 typedef struct tp_layer {
     int n_in;      /* input width: embedding, hidden, or 0 for one-hot input */
-    tp_matrix w;   /* [4H][n_in + H]: each row is w_ih's row then w_hh's row,
-                    * so one pass over [x ; h] gives every gate */
-    float *w_ih_t; /* one-hot layer 0 only: [V][4H], w_ih transposed (f32) */
-    float *bias;   /* [4H]: bias_ih + bias_hh */
+    tp_matrix w;   /* LSTM, RNN: [G][n_in + H], each row w_ih's row then w_hh's,
+                    * so one pass over [x ; h] gives every gate.
+                    * GRU: [G][n_in], w_ih alone (n needs W_hn h apart) */
+    tp_matrix w_hh; /* GRU only: [G][H]; otherwise empty (ld 0) */
+    float *w_ih_t; /* one-hot layer 0 only: [V][G], w_ih transposed (f32) */
+    float *bias;   /* [G]: LSTM, RNN bias_ih + bias_hh; GRU bias_ih */
+    float *bias_hh; /* GRU only: [G] bias_hh; NULL otherwise */
 } tp_layer;
 
 typedef struct tp_model {
+    tp_cell cell;
     int n_vocab;
     int n_embed; /* 0: one-hot input */
     int n_hidden;
@@ -52,14 +70,17 @@ typedef struct tp_model_options {
 
 typedef struct tp_state {
     int n_layers, n_hidden;
-    float *h;  /* [L][H] */
-    float *c;  /* [L][H] */
+    float *h;  /* [L][H]: each layer's hidden state, whatever the cell */
+    float *c;  /* [L][H]: an LSTM's cell state; GRU and RNN have none and
+                * leave it all zeros */
     float *xh; /* scratch: layer input then h, zero padded to the widest
-                * matrix row (kernels read whole padded rows) */
+                * matrix row (kernels read whole padded rows); for a GRU
+                * h starts at w.ld, after the padded input */
     int xh_len;
-    float *gates;
+    float *gates; /* scratch: [4H] LSTM, [6H] GRU (input and hidden parts), [H] RNN */
     float *gate_log; /* NULL (the default): off. Else [L][3][H]: the input,
-                      * forget and output gate activations of the last step */
+                      * forget and output gate activations of the last step
+                      * (LSTM only) */
 } tp_state;
 
 /* Load with f32 weights and the default kernels; $TEMPEST_WEIGHTS

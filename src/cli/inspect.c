@@ -7,11 +7,13 @@
 
 static const char HELP[] =
     "Usage: tempest inspect [MODEL] [--json]\n"
-    "Describe a model: architecture, parameter count, tokenizer, vocabulary and\n"
-    "description. MODEL defaults to the bundled model (--model PATH also works).\n\n"
+    "Describe a model: architecture (LSTM, GRU, RNN (tanh) or RNN (relu)), parameter\n"
+    "count, tokenizer, vocabulary and description. MODEL defaults to the bundled\n"
+    "model (--model PATH also works).\n\n"
     "  --json                 print {\"path\",\"architecture\",\"layers\",\"embed\",\n"
     "                         \"hidden\",\"vocab_size\",\"tokenizer\",\"parameters\",\n"
-    "                         \"description\",\"vocab\"}\n"
+    "                         \"description\",\"vocab\"}; architecture is one of\n"
+    "                         lstm, gru, rnn_tanh, rnn_relu\n"
     "  --help, --version\n"
     "The sampler options every command takes (--temperature, --top-k, --top-p,\n"
     "--min-p, --order, --repeat-penalty, --repeat-last-n, --seed) are checked but\n"
@@ -26,7 +28,7 @@ static int print_json(const tp_model *m, const char *path)
     if (!o || !vocab)
         return 0;
     cJSON_AddStringToObject(o, "path", path);
-    cJSON_AddStringToObject(o, "architecture", "lstm");
+    cJSON_AddStringToObject(o, "architecture", tp_cell_id(m->cell));
     cJSON_AddNumberToObject(o, "layers", m->n_layers);
     cJSON_AddNumberToObject(o, "embed", m->n_embed);
     cJSON_AddNumberToObject(o, "hidden", m->n_hidden);
@@ -49,8 +51,8 @@ static int print_json(const tp_model *m, const char *path)
 static void print_text(const tp_model *m, const char *path)
 {
     printf("model        %s\n", path);
-    printf("architecture LSTM, %d layer%s, %s %d, hidden %d\n", m->n_layers,
-           m->n_layers == 1 ? "" : "s", m->n_embed ? "embedding" : "one-hot input",
+    printf("architecture %s, %d layer%s, %s %d, hidden %d\n", tp_cell_name(m->cell),
+           m->n_layers, m->n_layers == 1 ? "" : "s", m->n_embed ? "embedding" : "one-hot input",
            m->n_embed ? m->n_embed : m->n_vocab, m->n_hidden);
     printf("parameters   %zu (%.2f MB as F32)\n", m->n_params, m->n_params * 4.0 / 1e6);
     printf("tokenizer    %s, %d tokens\n", tp_tokenizer_name(tp_vocab_kind(m->vocab)),

@@ -1,4 +1,5 @@
-/* kernels.c - the matrix products and the LSTM cell, portable and AVX2+FMA,
+/* kernels.c - the matrix products and the recurrent cells (LSTM, GRU, RNN),
+ * portable and AVX2+FMA,
  * and the table that picks between them at run time.
  *
  * Bit-identical batching rests on one rule, kept by every kernel here: the
@@ -80,10 +81,39 @@ void tp_lstm_cell(const float *gates, float *h, float *c, int n)
     }
 }
 
+void tp_gru_cell(const float *gates, float *h, float *c, int n)
+{
+    (void)c;
+    const float *xr = gates, *xz = gates + n, *xn = gates + 2 * n;
+    const float *hr = gates + 3 * n, *hz = gates + 4 * n, *hn = gates + 5 * n;
+    for (int j = 0; j < n; j++) {
+        float r = sigmoid(xr[j] + hr[j]), z = sigmoid(xz[j] + hz[j]);
+        float nj = tanhf(xn[j] + r * hn[j]);
+        h[j] = nj + z * (h[j] - nj);
+    }
+}
+
+void tp_rnn_tanh_cell(const float *gates, float *h, float *c, int n)
+{
+    (void)c;
+    for (int j = 0; j < n; j++)
+        h[j] = tanhf(gates[j]);
+}
+
+void tp_rnn_relu_cell(const float *gates, float *h, float *c, int n)
+{
+    (void)c;
+    for (int j = 0; j < n; j++)
+        h[j] = gates[j] > 0.0f ? gates[j] : 0.0f;
+}
+
 static const tp_kernels PORTABLE = {
     "portable",
     {portable_matmul, portable_matmul, portable_matmul, portable_matmul},
     tp_lstm_cell,
+    tp_gru_cell,
+    tp_rnn_tanh_cell,
+    tp_rnn_relu_cell,
 };
 
 /* ---- AVX2 + FMA (+ F16C, which every AVX2 CPU has) ---------------------- */
@@ -278,10 +308,66 @@ static AVX2 void avx2_lstm_cell(const float *gates, float *h, float *c, int n)
     memcpy(c + j, t[5], (size_t)rest * sizeof(float));
 }
 
+/* r, z, n and h' for eight units; g points at the first of them in the
+ * [x-part r z n | h-part r z n] layout, each part n_units wide. */
+INLINE_AVX2 void avx2_gru8(const float *g, int n, float *h)
+{
+    __m256 r = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(g), _mm256_loadu_ps(g + 3 * n)));
+    __m256 z = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(g + n), _mm256_loadu_ps(g + 4 * n)));
+    __m256 nn = tanh8(_mm256_fmadd_ps(r, _mm256_loadu_ps(g + 5 * n), _mm256_loadu_ps(g + 2 * n)));
+    __m256 hv = _mm256_loadu_ps(h);
+    _mm256_storeu_ps(h, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, nn), nn));
+}
+
+static AVX2 void avx2_gru_cell(const float *gates, float *h, float *c, int n)
+{
+    (void)c;
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        avx2_gru8(gates + j, n, h + j);
+    if (j == n)
+        return;
+    /* The tail through the same code: six padded gate rows of 8, then h. */
+    float t[6 * 8 + 8] = {0};
+    int rest = n - j;
+    for (int k = 0; k < 6; k++)
+        memcpy(t + 8 * k, gates + k * n + j, (size_t)rest * sizeof(float));
+    memcpy(t + 48, h + j, (size_t)rest * sizeof(float));
+    avx2_gru8(t, 8, t + 48);
+    memcpy(h + j, t + 48, (size_t)rest * sizeof(float));
+}
+
+/* h = f(gates) eight at a time, the tail through a padded copy. */
+#define AVX2_RNN_CELL(NAME, F)                                                   \
+    static AVX2 void NAME(const float *gates, float *h, float *c, int n)         \
+    {                                                                            \
+        (void)c;                                                                 \
+        int j = 0;                                                               \
+        for (; j + 8 <= n; j += 8)                                               \
+            _mm256_storeu_ps(h + j, F(_mm256_loadu_ps(gates + j)));              \
+        if (j == n)                                                              \
+            return;                                                              \
+        float t[8] = {0};                                                        \
+        memcpy(t, gates + j, (size_t)(n - j) * sizeof(float));                   \
+        _mm256_storeu_ps(t, F(_mm256_loadu_ps(t)));                              \
+        memcpy(h + j, t, (size_t)(n - j) * sizeof(float));                       \
+    }
+
+INLINE_AVX2 __m256 relu8(__m256 x)
+{
+    return _mm256_max_ps(x, _mm256_setzero_ps());
+}
+
+AVX2_RNN_CELL(avx2_rnn_tanh_cell, tanh8)
+AVX2_RNN_CELL(avx2_rnn_relu_cell, relu8)
+
 static const tp_kernels AVX2_KERNELS = {
     "avx2",
     {avx2_matmul_f32, avx2_matmul_f16, avx2_matmul_bf16, avx2_matmul_int8},
     avx2_lstm_cell,
+    avx2_gru_cell,
+    avx2_rnn_tanh_cell,
+    avx2_rnn_relu_cell,
 };
 
 static int cpu_has_avx2(void)

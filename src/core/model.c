@@ -1,9 +1,12 @@
-/* model.c - build an LSTM language model from a safetensors file.
+/* model.c - build an LSTM, GRU or RNN language model from a safetensors file.
  *
  * Tensors are found by their PyTorch state_dict names after any prefix
  * ("model.", "module.", ...): the module name is the next-to-last dotted
  * component and the parameter name the last. Every tensor must have a role,
  * so a file built for another architecture is refused rather than run.
+ * The cell kind comes from weight_hh_l0's shape (4H, 3H or H rows), which
+ * the module name (lstm, gru; rnn is any) must agree with; an RNN's
+ * nonlinearity, which no tensor records, from the "nonlinearity" metadata.
  */
 #include "tempest/model.h"
 #include "tempest/pool.h"
@@ -24,7 +27,17 @@ struct found {
     const tp_tensor *embed, *head_w, *head_b;
     const tp_tensor *rec[TP_MAX_LAYERS][4];
     int n_layers;
+    char rec_module[64];       /* "lstm", "gru" or "rnn": one for all layers */
+    const tp_tensor *rec_seen; /* the first recurrent tensor, for messages */
 };
+
+static const char *const CELL_NAMES[TP_CELL_N] = {"LSTM", "GRU", "RNN (tanh)", "RNN (relu)"};
+static const char *const CELL_IDS[TP_CELL_N] = {"lstm", "gru", "rnn_tanh", "rnn_relu"};
+static const int CELL_GATES[TP_CELL_N] = {4, 3, 1, 1};
+
+const char *tp_cell_name(tp_cell c) { return c < TP_CELL_N ? CELL_NAMES[c] : "?"; }
+const char *tp_cell_id(tp_cell c) { return c < TP_CELL_N ? CELL_IDS[c] : "?"; }
+int tp_cell_gates(tp_cell c) { return c < TP_CELL_N ? CELL_GATES[c] : 4; }
 
 /* Split "a.b.module.param" into module and param (pointers into name). */
 static int split_name(const char *name, char *module, size_t cap, const char **param)
@@ -59,8 +72,9 @@ static tp_status classify_recurrent(struct found *f, const tp_tensor *t, const c
     static const char *const kinds[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l",
                                          "bias_hh_l"};
     if (strstr(param, "_reverse"))
-        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': a bidirectional LSTM cannot "
-                       "generate text left to right", t->name);
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': a bidirectional %s cannot "
+                       "generate text left to right", t->name,
+                       strcmp(f->rec_module, "gru") ? "LSTM/RNN" : "GRU");
     if (strncmp(param, "weight_hr_l", 11) == 0)
         return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': LSTM projections (proj_size) "
                        "are not supported", t->name);
@@ -81,7 +95,23 @@ static tp_status classify_recurrent(struct found *f, const tp_tensor *t, const c
             f->n_layers = (int)layer + 1;
         return place(&f->rec[layer][k], t, err);
     }
-    return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is not an LSTM parameter", t->name);
+    return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is not an LSTM/GRU/RNN parameter",
+                   t->name);
+}
+
+/* All recurrent tensors belong to one module: lstm.*, gru.* or rnn.*. */
+static tp_status note_rec_module(struct found *f, const tp_tensor *t, const char *module,
+                                 tp_error *err)
+{
+    if (!f->rec_seen) {
+        snprintf(f->rec_module, sizeof f->rec_module, "%s", module);
+        f->rec_seen = t;
+        return TP_OK;
+    }
+    if (strcmp(f->rec_module, module) == 0)
+        return TP_OK;
+    return tp_fail(err, TP_ERR_FORMAT, "tensors '%s' and '%s' belong to different recurrent "
+                   "modules (%s, %s)", f->rec_seen->name, t->name, f->rec_module, module);
 }
 
 static tp_status classify(struct found *f, const tp_tensor *t, tp_error *err)
@@ -99,11 +129,10 @@ static tp_status classify(struct found *f, const tp_tensor *t, tp_error *err)
         if (!strcmp(param, "bias"))
             return place(&f->head_b, t, err);
     }
-    if (!strcmp(module, "lstm") || !strcmp(module, "rnn"))
-        return classify_recurrent(f, t, param, err);
-    if (!strcmp(module, "gru"))
-        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': GRU models are not supported yet",
-                       t->name);
+    if (!strcmp(module, "lstm") || !strcmp(module, "gru") || !strcmp(module, "rnn")) {
+        tp_status rc = note_rec_module(f, t, module, err);
+        return rc ? rc : classify_recurrent(f, t, param, err);
+    }
     return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is not part of an embedding/LSTM/head "
                    "language model", t->name);
 }
@@ -126,6 +155,40 @@ static tp_status expect_shape(const tp_tensor *t, int ndim, int64_t d0, int64_t 
                    got, want);
 }
 
+/* The cell kind from weight_hh_l0's rows over H, checked against the module
+ * name; RNN's nonlinearity is settled later from the metadata. */
+static tp_status infer_cell(tp_model *m, const struct found *f, tp_error *err)
+{
+    const tp_tensor *hh0 = f->rec[0][1];
+    int64_t H = m->n_hidden;
+    int64_t rows = hh0->ndim == 2 && hh0->shape[1] == H ? hh0->shape[0] : -1;
+    int lstm_named = !strcmp(f->rec_module, "lstm"), gru_named = !strcmp(f->rec_module, "gru");
+    int found = 1;
+    if (rows == 4 * H)
+        m->cell = TP_CELL_LSTM;
+    else if (rows == 3 * H)
+        m->cell = TP_CELL_GRU;
+    else if (rows == H)
+        m->cell = TP_CELL_RNN_TANH;
+    else
+        found = 0;
+    if (!found && (lstm_named || gru_named)) {
+        /* check_shapes names the shape the module name asks for */
+        m->cell = lstm_named ? TP_CELL_LSTM : TP_CELL_GRU;
+        return TP_OK;
+    }
+    if (!found)
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' must be [4H, H] (LSTM), [3H, H] (GRU) "
+                       "or [H, H] (RNN) with H = %lld, the head's width", hh0->name,
+                       (long long)H);
+    if ((lstm_named && m->cell != TP_CELL_LSTM) || (gru_named && m->cell != TP_CELL_GRU))
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is named like %s but its %lld rows "
+                       "make it %s", hh0->name, lstm_named ? "an LSTM" : "a GRU",
+                       (long long)rows, m->cell == TP_CELL_GRU ? "a GRU" :
+                       m->cell == TP_CELL_LSTM ? "an LSTM" : "a vanilla RNN");
+    return TP_OK;
+}
+
 /* Work out V, E and H from the head and the first layer, and check that all
  * the pieces are present. */
 static tp_status infer_sizes(tp_model *m, const struct found *f, tp_error *err)
@@ -136,13 +199,6 @@ static tp_status infer_sizes(tp_model *m, const struct found *f, tp_error *err)
     if (f->n_layers == 0)
         return tp_fail(err, TP_ERR_FORMAT, "no recurrent layer: expected "
                        "'lstm.weight_ih_l0' and friends");
-    const tp_tensor *hh0 = f->rec[0][1];
-    if (hh0 && hh0->ndim == 2 && hh0->shape[0] == 3 * hh0->shape[1])
-        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' has 3 x hidden rows: a GRU, which "
-                       "is not supported (LSTM only)", hh0->name);
-    if (hh0 && hh0->ndim == 2 && hh0->shape[0] == hh0->shape[1])
-        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' is square: a vanilla RNN, which is "
-                       "not supported (LSTM only)", hh0->name);
     for (int l = 0; l < f->n_layers; l++) {
         if (!f->rec[l][0] || !f->rec[l][1])
             return tp_fail(err, TP_ERR_FORMAT, "layer %d lacks weight_ih_l%d or "
@@ -158,6 +214,9 @@ static tp_status infer_sizes(tp_model *m, const struct found *f, tp_error *err)
     m->n_vocab = (int)f->head_w->shape[0];
     m->n_hidden = (int)f->head_w->shape[1];
     m->n_layers = f->n_layers;
+    tp_status rc = infer_cell(m, f, err);
+    if (rc)
+        return rc;
     if (f->embed) {
         if (f->embed->ndim != 2 || f->embed->shape[1] < 1 || f->embed->shape[1] > 65536)
             return tp_fail(err, TP_ERR_FORMAT, "tensor '%s' must be [vocab, embed] with "
@@ -170,6 +229,7 @@ static tp_status infer_sizes(tp_model *m, const struct found *f, tp_error *err)
 static tp_status check_shapes(const tp_model *m, const struct found *f, tp_error *err)
 {
     int V = m->n_vocab, H = m->n_hidden;
+    int64_t G = tp_cell_gates(m->cell) * (int64_t)H;
     tp_status rc = TP_OK;
     if (f->embed)
         rc = expect_shape(f->embed, 2, V, m->n_embed, err);
@@ -177,12 +237,12 @@ static tp_status check_shapes(const tp_model *m, const struct found *f, tp_error
         rc = expect_shape(f->head_b, 1, V, 0, err);
     for (int l = 0; l < m->n_layers && !rc; l++) {
         int in = l > 0 ? H : (m->n_embed ? m->n_embed : V);
-        rc = expect_shape(f->rec[l][0], 2, 4 * (int64_t)H, in, err);
+        rc = expect_shape(f->rec[l][0], 2, G, in, err);
         if (!rc)
-            rc = expect_shape(f->rec[l][1], 2, 4 * (int64_t)H, H, err);
+            rc = expect_shape(f->rec[l][1], 2, G, H, err);
         for (int k = 2; k < 4 && !rc; k++)
             if (f->rec[l][k])
-                rc = expect_shape(f->rec[l][k], 1, 4 * (int64_t)H, 0, err);
+                rc = expect_shape(f->rec[l][k], 1, G, 0, err);
     }
     return rc;
 }
@@ -239,14 +299,20 @@ static tp_status report_bad_layer(const tp_tensor *w_ih, const tp_tensor *w_hh, 
     return rc;
 }
 
-/* The fused [4H][n_in + H] rows of a layer in f32: w_ih's row then w_hh's
- * (w_ih goes to w_ih_t instead for a one-hot input). */
-static tp_status fuse_rows(float *fused, const tp_tensor *w_ih, const tp_tensor *w_hh, int n_in,
-                           int H, tp_error *err)
+/* Where a layer's weights go in f32: w_ih's rows into ih (stride ih_ld),
+ * w_hh's into hh (stride hh_ld) from column hh_c0. The LSTM/RNN fused rows
+ * put both in one buffer, w_hh after w_ih; a GRU keeps two. A one-hot
+ * input has n_in 0: its w_ih goes to w_ih_t instead. */
+struct layer_rows {
+    float *ih, *hh;
+    size_t ih_ld, hh_ld, hh_c0;
+};
+
+static tp_status read_layer_rows(const struct layer_rows *d, const tp_tensor *w_ih,
+                                 const tp_tensor *w_hh, int n_in, tp_error *err)
 {
-    size_t cols = (size_t)(n_in + H);
-    if ((n_in && read_rows_into(w_ih, fused, cols, 0)) ||
-        read_rows_into(w_hh, fused, cols, (size_t)n_in))
+    if ((n_in && read_rows_into(w_ih, d->ih, d->ih_ld, 0)) ||
+        read_rows_into(w_hh, d->hh, d->hh_ld, d->hh_c0))
         return report_bad_layer(w_ih, w_hh, err);
     return TP_OK;
 }
@@ -258,13 +324,14 @@ static void transpose_one_hot(float *w_ih_t, const float *w_ih, int G, int V)
             w_ih_t[(size_t)v * G + r] = w_ih[(size_t)r * V + v];
 }
 
+/* bias_ih + bias_hh into bias, except a GRU's bias_hh, which stays apart. */
 static tp_status add_biases(tp_layer *ly, int l, const struct found *f, int G, tp_error *err)
 {
     for (int k = 2; k < 4 && f->rec[l][k]; k++) {
         float *b = read_tensor(f->rec[l][k], err);
         if (!b)
             return err ? err->code : TP_ERR_NOMEM;
-        tp_vec_add(ly->bias, b, G);
+        tp_vec_add(k == 3 && ly->bias_hh ? ly->bias_hh : ly->bias, b, G);
         free(b);
     }
     return TP_OK;
@@ -273,27 +340,36 @@ static tp_status add_biases(tp_layer *ly, int l, const struct found *f, int G, t
 static tp_status load_layer(tp_model *m, int l, const struct found *f, tp_error *err)
 {
     tp_layer *ly = &m->layers[l];
-    int H = m->n_hidden, G = 4 * H;
+    int H = m->n_hidden, G = tp_cell_gates(m->cell) * H;
+    int gru = m->cell == TP_CELL_GRU;
     int one_hot = l == 0 && m->n_embed == 0;
     ly->n_in = one_hot ? 0 : (l == 0 ? m->n_embed : H);
-    /* Only a one-hot input needs w_ih whole (transposed); it is V x 4H, small. */
+    int cols = gru ? ly->n_in : ly->n_in + H; /* of w */
+    /* Only a one-hot input needs w_ih whole (transposed); it is V x G, small. */
     float *w_ih = one_hot ? read_tensor(f->rec[l][0], err) : NULL;
-    float *fused = !one_hot || w_ih ? alloc_floats((size_t)G * (size_t)(ly->n_in + H), err)
-                                    : NULL;
+    float *rows = !one_hot || w_ih ? alloc_floats((size_t)G * (size_t)cols, err) : NULL;
+    float *hh = gru && rows ? alloc_floats((size_t)G * (size_t)H, err) : NULL;
     ly->bias = alloc_floats((size_t)G, err);
+    if (gru)
+        ly->bias_hh = alloc_floats((size_t)G, err);
     if (one_hot)
         ly->w_ih_t = alloc_floats((size_t)G * (size_t)m->n_vocab, err);
-    tp_status rc = (!fused || !ly->bias || (one_hot && !ly->w_ih_t))
-                       ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
+    tp_status rc = (!rows || (gru && (!hh || !ly->bias_hh)) || !ly->bias ||
+                    (one_hot && !ly->w_ih_t)) ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
+    struct layer_rows dst = {rows, gru ? hh : rows, (size_t)cols, gru ? (size_t)H : (size_t)cols,
+                             gru ? 0 : (size_t)ly->n_in};
     if (!rc)
-        rc = fuse_rows(fused, f->rec[l][0], f->rec[l][1], ly->n_in, H, err);
+        rc = read_layer_rows(&dst, f->rec[l][0], f->rec[l][1], ly->n_in, err);
     if (!rc && one_hot)
         transpose_one_hot(ly->w_ih_t, w_ih, G, m->n_vocab);
     if (!rc)
-        rc = tp_matrix_init(&ly->w, fused, G, ly->n_in + H, m->weights, err);
+        rc = tp_matrix_init(&ly->w, rows, G, cols, m->weights, err);
+    if (!rc && gru)
+        rc = tp_matrix_init(&ly->w_hh, hh, G, H, m->weights, err);
     if (!rc)
         rc = add_biases(ly, l, f, G, err);
-    free(fused);
+    free(rows);
+    free(hh);
     free(w_ih);
     return rc;
 }
@@ -324,6 +400,25 @@ static tp_status load_vocab(tp_model *m, const tp_safetensors *st, tp_error *err
     if (!rc && !(m->description = strdup(desc ? desc : "")))
         rc = tp_fail(err, TP_ERR_NOMEM, "out of memory for the description");
     return rc;
+}
+
+/* nn.RNN's nonlinearity is an argument of the module, not a tensor: the
+ * metadata carries it ("tanh", the default, or "relu"). Any other cell
+ * given one is refused rather than run with a setting it cannot honour. */
+static tp_status load_nonlinearity(tp_model *m, const tp_safetensors *st, tp_error *err)
+{
+    const char *nl = tp_st_meta(st, "nonlinearity");
+    if (!nl)
+        return TP_OK;
+    int relu = strcmp(nl, "relu") == 0;
+    if (!relu && strcmp(nl, "tanh") != 0)
+        return tp_fail(err, TP_ERR_FORMAT, "metadata \"nonlinearity\" is '%.40s'; expected "
+                       "tanh or relu", nl);
+    if (m->cell != TP_CELL_RNN_TANH)
+        return tp_fail(err, TP_ERR_FORMAT, "metadata \"nonlinearity\" is for a vanilla RNN, "
+                       "but this model's layers are %s", tp_cell_name(m->cell));
+    m->cell = relu ? TP_CELL_RNN_RELU : TP_CELL_RNN_TANH;
+    return TP_OK;
 }
 
 static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
@@ -398,6 +493,8 @@ tp_status tp_model_from_safetensors_with(tp_model **out, const tp_safetensors *s
     if (!rc)
         rc = check_shapes(m, &f, err);
     if (!rc)
+        rc = load_nonlinearity(m, st, err);
+    if (!rc)
         rc = load_vocab(m, st, err);
     if (!rc)
         rc = load_weights(m, &f, err);
@@ -450,8 +547,10 @@ void tp_model_free(tp_model *m)
     free(m->embed);
     for (int l = 0; l < TP_MAX_LAYERS; l++) {
         tp_matrix_free(&m->layers[l].w);
+        tp_matrix_free(&m->layers[l].w_hh);
         free(m->layers[l].w_ih_t);
         free(m->layers[l].bias);
+        free(m->layers[l].bias_hh);
     }
     tp_matrix_free(&m->head_w);
     free(m->head_b);
@@ -468,15 +567,17 @@ tp_state *tp_state_new(const tp_model *m)
         return NULL;
     size_t LH = (size_t)m->n_layers * (size_t)m->n_hidden;
     int widest = m->head_w.ld;
-    for (int l = 0; l < m->n_layers; l++)
-        widest = m->layers[l].w.ld > widest ? m->layers[l].w.ld : widest;
+    for (int l = 0; l < m->n_layers; l++) {
+        int need = m->layers[l].w.ld + m->layers[l].w_hh.ld; /* w_hh: GRU only */
+        widest = need > widest ? need : widest;
+    }
     s->n_layers = m->n_layers;
     s->n_hidden = m->n_hidden;
     s->xh_len = widest;
     s->h = calloc(LH, sizeof *s->h);
     s->c = calloc(LH, sizeof *s->c);
     s->xh = calloc((size_t)widest, sizeof *s->xh);
-    s->gates = calloc(4 * (size_t)m->n_hidden, sizeof *s->gates);
+    s->gates = calloc((m->cell == TP_CELL_GRU ? 6 : 4) * (size_t)m->n_hidden, sizeof *s->gates);
     if (!s->h || !s->c || !s->xh || !s->gates) {
         tp_state_free(s);
         return NULL;
@@ -579,7 +680,9 @@ static void matmul(const tp_model *m, const tp_matrix *W, const float *b, const 
     tp_pool_finish(m->pool);
 }
 
-/* xh = [layer input ; h_prev ; zeros up to the padded row width]. */
+/* xh = [layer input ; h_prev ; zeros up to the padded row width], or for a
+ * GRU [input ; zeros to w.ld ; h_prev ; zeros to w.ld + w_hh.ld], so that
+ * w and w_hh each read their own zero-padded vector. */
 static void fill_layer_input(const tp_model *m, int l, tp_state *s, int token)
 {
     const tp_layer *ly = &m->layers[l];
@@ -588,9 +691,21 @@ static void fill_layer_input(const tp_model *m, int l, tp_state *s, int token)
         memcpy(s->xh, m->embed + (size_t)token * m->n_embed, (size_t)ly->n_in * sizeof(float));
     else if (l > 0)
         memcpy(s->xh, s->h + (size_t)(l - 1) * H, (size_t)H * sizeof(float));
-    memcpy(s->xh + ly->n_in, s->h + (size_t)l * H, (size_t)H * sizeof(float));
-    int used = ly->n_in + H;
-    memset(s->xh + used, 0, (size_t)(ly->w.ld - used) * sizeof(float));
+    int h_at = ly->w_hh.ld ? ly->w.ld : ly->n_in;
+    memset(s->xh + ly->n_in, 0, (size_t)(h_at - ly->n_in) * sizeof(float));
+    memcpy(s->xh + h_at, s->h + (size_t)l * H, (size_t)H * sizeof(float));
+    int used = h_at + H, end = ly->w_hh.ld ? ly->w.ld + ly->w_hh.ld : ly->w.ld;
+    memset(s->xh + used, 0, (size_t)(end - used) * sizeof(float));
+}
+
+static tp_cell_fn cell_kernel(const tp_model *m)
+{
+    switch (m->cell) {
+    case TP_CELL_GRU: return m->kernels->gru_cell;
+    case TP_CELL_RNN_TANH: return m->kernels->rnn_tanh_cell;
+    case TP_CELL_RNN_RELU: return m->kernels->rnn_relu_cell;
+    default: return m->kernels->lstm_cell;
+    }
 }
 
 static void layer_step(const tp_model *m, int l, tp_state **states, const int *tokens, int n)
@@ -605,13 +720,22 @@ static void layer_step(const tp_model *m, int l, tp_state **states, const int *t
         y[i] = states[i]->gates;
     }
     matmul(m, &ly->w, ly->bias, x, y, n);
+    if (ly->w_hh.ld) { /* GRU: the hidden part, apart, after the input part */
+        for (int i = 0; i < n; i++) {
+            x[i] = states[i]->xh + ly->w.ld;
+            y[i] = states[i]->gates + 3 * H;
+        }
+        matmul(m, &ly->w_hh, ly->bias_hh, x, y, n);
+    }
+    int G = tp_cell_gates(m->cell) * H;
+    tp_cell_fn cell = cell_kernel(m);
     for (int i = 0; i < n; i++) {
         tp_state *s = states[i];
         if (ly->w_ih_t)
-            tp_vec_add(s->gates, ly->w_ih_t + (size_t)tokens[i] * 4 * H, 4 * H);
-        if (s->gate_log)
+            tp_vec_add(s->gates, ly->w_ih_t + (size_t)tokens[i] * G, G);
+        if (s->gate_log && m->cell == TP_CELL_LSTM)
             log_gates(s, l, H);
-        m->kernels->lstm_cell(s->gates, s->h + (size_t)l * H, s->c + (size_t)l * H, H);
+        cell(s->gates, s->h + (size_t)l * H, s->c + (size_t)l * H, H);
     }
 }
 

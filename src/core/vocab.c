@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct tp_vocab {
     tp_tokenizer kind;
@@ -345,9 +346,48 @@ tp_status tp_vocab_encode(const tp_vocab *v, const char *text, int **ids, int *n
     return TP_OK;
 }
 
+/* Contractions split off their word, as PTB/WikiText-style corpora (and the
+ * word_language_model example's data) write them: "do n't", "it 's". They
+ * join the word before; "'tis" and other apostrophe-first words do not. */
+static int is_clitic(const char *tok)
+{
+    static const char *const clitics[] = {"'s", "'re", "'ve", "'ll", "'d", "'m", "'t", "n't"};
+    for (size_t i = 0; i < sizeof clitics / sizeof clitics[0]; i++)
+        if (strcasecmp(tok, clitics[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_one_of(const char *tok, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tok, set[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Closing marks hug the word before them. A lone "'" is taken as closing
+ * (after a word it usually is: a quotation's end, a plural possessive). */
 static int no_space_before(const char *tok)
 {
-    return strchr(",.;:!?')]}\n", tok[0]) && tok[1] == '\0';
+    static const char *const closers[] = {"\xe2\x80\x9d", "\xe2\x80\x99", "\xc2\xbb",
+                                          "\xe2\x80\xa6"}; /* ” ’ » … */
+    if (tok[0] && tok[1] == '\0' && strchr(",.;:!?')]}%\n-", tok[0]))
+        return 1;
+    return is_clitic(tok) || is_one_of(tok, closers, sizeof closers / sizeof closers[0]);
+}
+
+/* Opening marks hug the word after them; so does a newline (no space at the
+ * start of a line) and a hyphen, which joins compounds ("to - morrow") and
+ * dashes ("- -") as the text had them. */
+static int no_space_after(const char *tok)
+{
+    /* newline, then “ ‘ « ¿ ¡ */
+    static const char *const openers[] = {"\n", "\xe2\x80\x9c", "\xe2\x80\x98",
+                                          "\xc2\xab", "\xc2\xbf", "\xc2\xa1"};
+    if (tok[0] && tok[1] == '\0' && strchr("([{-$#", tok[0]))
+        return 1;
+    return is_one_of(tok, openers, sizeof openers / sizeof openers[0]);
 }
 
 const char *tp_vocab_separator(const tp_vocab *v, int prev, int id)
@@ -355,10 +395,7 @@ const char *tp_vocab_separator(const tp_vocab *v, int prev, int id)
     if (v->kind == TP_TOK_CHAR || prev < 0)
         return "";
     const char *p = tp_vocab_token(v, prev), *t = tp_vocab_token(v, id);
-    int prev_opens = strcmp(p, "\n") == 0 || (p[1] == '\0' && strchr("([{", p[0]));
-    if (prev_opens)
-        return "";
-    return no_space_before(t) ? "" : " ";
+    return no_space_after(p) || no_space_before(t) ? "" : " ";
 }
 
 size_t tp_vocab_escape(const char *tok, int ascii, char *out, size_t cap)

@@ -37,6 +37,12 @@ else
 fi
 [ -f "$RANDOM_MODEL" ] && batch_equals_seeds "batch-equals-separate-seeds-one-hot" \
     "$RANDOM_MODEL" --weights int8
+# GRU and vanilla RNN layers batch the same way (one-hot GRU: w_ih_t path).
+for cell in gru rnn_relu; do
+    $PY "$ROOT/tests/tools/make_model.py" --out "$TMP/$cell.safetensors" --cell "$cell" \
+        --hidden 19 --layers 2 --seed 6 $([ "$cell" = gru ] && echo --one-hot) >/dev/null 2>&1
+    batch_equals_seeds "batch-equals-separate-seeds-$cell" "$TMP/$cell.safetensors" --weights f16
+done
 
 # Samples differ from one another (the seeds really are S, S+1, ...).
 "$TEMPEST" generate --model "$RANDOM_MODEL" --batch 2 --length 60 >"$TMP/two" 2>/dev/null

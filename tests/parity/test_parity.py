@@ -6,6 +6,9 @@ PyTorch's, run over the same text from a zero state, within 1e-4 at every
 step; `tempest eval --json` must report PyTorch's mean cross-entropy within
 1e-4; tools/export_pytorch.py must turn torch.save'd modules and state_dicts
 into files tempest runs identically, and refuse what tempest cannot run.
+Models: LSTM, GRU and vanilla RNN (tanh, relu), multi-layer, with embedding
+and one-hot input, F32/F16/BF16 files, and word models built like PyTorch's
+word_language_model example (tests/tools/make_wlm.py).
 
 Protocol (tests/run_all.sh): one line per check, `PASS name`, `FAIL name: why`
 or `SKIP name: why`; lines starting with '#' are information (the measured
@@ -36,6 +39,8 @@ PY = "/usr/bin/python3"
 TOL = 1e-4
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+import make_wlm  # noqa: E402  (imports tests/tools/wlm/model.py as model)
 import safetensors_io  # noqa: E402
 import train_pytorch  # noqa: E402
 
@@ -46,6 +51,9 @@ TEXT = ("ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the e
         )[:200]
 VOCAB = sorted(set(TEXT))
 V = len(VOCAB)
+# 400 characters for the GRU and RNN runs: a few hundred steps.
+LONG_TEXT = (TEXT + TEXT[::-1])[:400]
+WLM_MODULE = os.path.join(ROOT, "tests", "tools", "wlm", "model.py")
 
 TMP = tempfile.mkdtemp(prefix="tempest-parity-")
 results = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -126,12 +134,27 @@ class Wrapped(nn.Module):
         return self.model(tokens, state)
 
 
-class GRULM(nn.Module):
-    def __init__(self, vocab_size, embed, hidden):
+class CellLM(nn.Module):
+    """embed (or one-hot) -> nn.GRU / nn.RNN (tanh, relu) / nn.LSTM -> head,
+    the recurrent module named gru, rnn or lstm."""
+    MODULES = {"LSTM": ("lstm", nn.LSTM, {}), "GRU": ("gru", nn.GRU, {}),
+               "RNN_TANH": ("rnn", nn.RNN, {"nonlinearity": "tanh"}),
+               "RNN_RELU": ("rnn", nn.RNN, {"nonlinearity": "relu"})}
+
+    def __init__(self, cell, vocab_size, embed, hidden, layers, bidirectional=False):
         super().__init__()
-        self.encoder = nn.Embedding(vocab_size, embed)
-        self.rnn = nn.GRU(embed, hidden, 1, batch_first=True)
-        self.decoder = nn.Linear(hidden, vocab_size)
+        self.vocab_size = vocab_size
+        self.rec_name, cls, kw = self.MODULES[cell]
+        self.embed = nn.Embedding(vocab_size, embed) if embed else None
+        setattr(self, self.rec_name, cls(embed or vocab_size, hidden, layers, batch_first=True,
+                                         bidirectional=bidirectional, **kw))
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, tokens, state=None):
+        x = self.embed(tokens) if self.embed is not None else \
+            nn.functional.one_hot(tokens, self.vocab_size).float()
+        out, state = getattr(self, self.rec_name)(x, state)
+        return self.head(out), state
 
 
 class FromTensors(nn.Module):
@@ -181,9 +204,12 @@ def widen(model, scale=0.5):
     return model
 
 
-def char_meta(vocab, description):
-    return {"tokenizer": "char", "vocab": json.dumps(vocab, ensure_ascii=False),
+def char_meta(vocab, description, nonlinearity=None):
+    meta = {"tokenizer": "char", "vocab": json.dumps(vocab, ensure_ascii=False),
             "description": description}
+    if nonlinearity:
+        meta["nonlinearity"] = nonlinearity
+    return meta
 
 
 # --- running both sides --------------------------------------------------------
@@ -236,6 +262,16 @@ def compare_logits(model_path, model, vocab, text, label):
     return worst
 
 
+def expect_parity_broken(path, model, text, label):
+    """Negative control: the file at path must fail the parity check."""
+    try:
+        compare_logits(path, model, VOCAB, text, label)
+    except AssertionError as e:
+        info(f"{label} detected as intended: {e}")
+        return
+    raise AssertionError(f"{label} still passed the parity check")
+
+
 @torch.no_grad()
 def torch_nats(model, vocab, text):
     model.eval()
@@ -257,11 +293,12 @@ def compare_eval(model_path, model, vocab, text, label):
         f"nats_per_token {got['nats_per_token']} vs PyTorch {want}"
 
 
-def save_model(path, model, vocab, dtype=None, description="parity test model"):
+def save_model(path, model, vocab, dtype=None, description="parity test model",
+               nonlinearity=None):
     sd = model.state_dict()
     if dtype is not None:
         sd = {k: v.to(dtype) for k, v in sd.items()}
-    safetensors_io.save(path, sd, char_meta(vocab, description))
+    safetensors_io.save(path, sd, char_meta(vocab, description, nonlinearity))
 
 
 def rounded_copy(model, dtype):
@@ -275,6 +312,20 @@ def rounded_copy(model, dtype):
 
 def export(*args):
     return subprocess.run([PY, EXPORT, *args], capture_output=True, text=True, timeout=120)
+
+
+def export_refused(name, checkpoint, pattern, *flags):
+    """torch.save checkpoint; the exporter must exit 1 with one line holding
+    pattern, and write nothing."""
+    pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
+    torch.save(checkpoint, pt)
+    r = export(pt, out, *flags)
+    err = r.stderr.strip().splitlines()
+    info(f"export {name}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
+    assert r.returncode == 1, f"exit {r.returncode}, expected 1"
+    assert len(err) == 1, f"{len(err)} lines on stderr: {r.stderr!r}"
+    assert pattern.lower() in err[0].lower(), f"stderr lacks '{pattern}': {err[0]}"
+    assert not os.path.exists(out), "an output file was written anyway"
 
 
 # --- checks ---------------------------------------------------------------------
@@ -318,12 +369,7 @@ def main():
         sd = {k: v.clone() for k, v in embed_model.state_dict().items()}
         sd["lstm.weight_hh_l1"][5, 7] += 0.01
         safetensors_io.save(path, sd, char_meta(VOCAB, "perturbed"))
-        try:
-            compare_logits(path, embed_model, VOCAB, TEXT, "perturbed random-embed")
-        except AssertionError as e:
-            info(f"perturbed weight detected as intended: {e}")
-            return
-        raise AssertionError("a weight changed by 0.01 still passed the parity check")
+        expect_parity_broken(path, embed_model, TEXT, "perturbed weight (by 0.01)")
     check("parity-check-detects-a-perturbed-weight", perturbation_detected)
 
     for label, dtype in (("f16", torch.float16), ("bf16", torch.bfloat16)):
@@ -339,8 +385,11 @@ def main():
                 path, rounded_copy(embed_model, dtype), VOCAB, TEXT, f"random-embed {label}")
         check(f"logits-random-{label}", run)
 
+    cell_checks(measured)
     trained_checks(measured)
     export_checks(measured)
+    cell_export_checks(measured)
+    word_language_model_checks(measured)
     info("max |logit diff| per model: " +
          ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
 
@@ -430,22 +479,8 @@ def export_checks(measured):
                            {"state_dict": encdec.state_dict(), "epoch": 3, "vocab": VOCAB},
                            encdec))
 
-    def refused(name, checkpoint, pattern, *flags):
-        pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
-        torch.save(checkpoint, pt)
-        r = export(pt, out, *flags)
-        err = r.stderr.strip().splitlines()
-        info(f"export {name}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-        assert r.returncode == 1, f"exit {r.returncode}, expected 1"
-        assert len(err) == 1, f"{len(err)} lines on stderr: {r.stderr!r}"
-        assert pattern.lower() in err[0].lower(), f"stderr lacks '{pattern}': {err[0]}"
-        assert not os.path.exists(out), "an output file was written anyway"
+    refused = export_refused
 
-    gru = GRULM(V, 8, 16)
-    check("export-refuses-gru-module",
-          lambda: refused("gru-module", gru, "GRU", "--corpus", corpus_path))
-    check("export-refuses-gru-state-dict",
-          lambda: refused("gru-state-dict", gru.state_dict(), "GRU", "--corpus", corpus_path))
     check("export-refuses-vocab-size-mismatch",
           lambda: refused("vocab-mismatch", module.state_dict(),
                           f"has {V - 1} tokens but the head has {V} rows",
@@ -453,9 +488,184 @@ def export_checks(measured):
 
     def help_text():
         r = subprocess.run([PY, EXPORT, "--help"], capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0 and "--vocab" in r.stdout and "--corpus" in r.stdout, \
-            f"--help exited {r.returncode}"
+        assert r.returncode == 0 and all(flag in r.stdout for flag in (
+            "--vocab", "--corpus", "--module-file", "--nonlinearity", "word_language_model")), \
+            f"--help exited {r.returncode} or lacks a flag"
     check("export-help", help_text)
+
+
+# --- GRU and vanilla RNN ---------------------------------------------------------
+
+# Smaller weights for the ungated RNNs, whose sums grow without a gate to damp
+# them: the logits still span several units.
+CELL_SCALE = {"GRU": 0.5, "RNN_TANH": 0.3, "RNN_RELU": 0.3, "LSTM": 0.5}
+NONLIN = {"RNN_TANH": "tanh", "RNN_RELU": "relu"}
+
+
+def cell_model(cell, embed, hidden, layers, seed):
+    torch.manual_seed(seed)
+    return widen(CellLM(cell, V, embed, hidden, layers), CELL_SCALE[cell])
+
+
+def cell_checks(measured):
+    """Each kind, embedding and one-hot, 2 or 3 layers, over LONG_TEXT."""
+    models = {}
+    for cell in ("GRU", "RNN_TANH", "RNN_RELU"):
+        for label, embed, hidden, layers in (("embed", 16, 32, 2), ("onehot", 0, 20, 3)):
+            name = f"{cell.lower().replace('_', '-')}-{label}"
+            model = cell_model(cell, embed, hidden, layers, seed=len(models) + 11)
+            models[name] = model
+            path = tmp(name + ".safetensors")
+            save_model(path, model, VOCAB, nonlinearity=NONLIN.get(cell))
+
+            def run(name=name, model=model, path=path):
+                measured[name] = compare_logits(path, model, VOCAB, LONG_TEXT, name)
+            check(f"logits-{name}", run)
+
+    for cell in ("GRU", "RNN_RELU"):
+        model = models[f"{cell.lower().replace('_', '-')}-embed"]
+        for label, dtype in (("f16", torch.float16), ("bf16", torch.bfloat16)):
+            name = f"{cell.lower().replace('_', '-')}-embed-{label}"
+
+            def run(name=name, model=model, dtype=dtype, cell=cell):
+                path = tmp(name + ".safetensors")
+                save_model(path, model, VOCAB, dtype=dtype, nonlinearity=NONLIN.get(cell))
+                measured[name] = compare_logits(path, rounded_copy(model, dtype), VOCAB,
+                                                LONG_TEXT, name)
+            check(f"logits-{name}", run)
+
+    def eval_gru():
+        compare_eval(tmp("gru-embed.safetensors"), models["gru-embed"], VOCAB, LONG_TEXT,
+                     "eval gru-embed")
+    check("eval-gru-embed", eval_gru)
+
+    def relu_is_not_tanh():
+        """Negative control: the relu RNN's file run as tanh must break parity."""
+        path = tmp("relu-as-tanh.safetensors")
+        save_model(path, models["rnn-relu-embed"], VOCAB, nonlinearity="tanh")
+        expect_parity_broken(path, models["rnn-relu-embed"], LONG_TEXT, "relu RNN run as tanh")
+    check("parity-check-detects-a-wrong-nonlinearity", relu_is_not_tanh)
+
+    def gru_perturbed():
+        """Negative control: b_hn enters inside r's product; move it and see."""
+        path = tmp("gru-perturbed.safetensors")
+        sd = {k: v.clone() for k, v in models["gru-embed"].state_dict().items()}
+        sd["gru.bias_hh_l0"][2 * 32 + 3] += 0.05
+        safetensors_io.save(path, sd, char_meta(VOCAB, "perturbed GRU"))
+        expect_parity_broken(path, models["gru-embed"], LONG_TEXT, "perturbed GRU b_hn")
+    check("parity-check-detects-a-perturbed-gru-bias", gru_perturbed)
+
+
+def inspect_architecture(path):
+    r = tempest("inspect", "--json", path)
+    assert r.returncode == 0, f"tempest inspect exited {r.returncode}: {r.stderr.strip()}"
+    return json.loads(r.stdout)["architecture"]
+
+
+def cell_export_checks(measured):
+    """tools/export_pytorch.py on GRU and RNN modules and state_dicts."""
+    corpus_path = write_text("cell-corpus.txt", TEXT)
+
+    def exported(name, checkpoint, ref_model, arch, *flags):
+        pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
+        torch.save(checkpoint, pt)
+        r = export(pt, out, "--corpus", corpus_path, *flags)
+        assert r.returncode == 0, f"export_pytorch exited {r.returncode}: {r.stderr.strip()}"
+        info(f"export {name}: {r.stdout.strip()}")
+        got = inspect_architecture(out)
+        assert got == arch, f"tempest inspect says {got}, expected {arch}"
+        measured["export " + name] = compare_logits(out, ref_model, VOCAB, LONG_TEXT,
+                                                    "export " + name)
+
+    gru = cell_model("GRU", 8, 16, 2, seed=21)
+    relu = cell_model("RNN_RELU", 0, 12, 2, seed=22)
+    tanh = cell_model("RNN_TANH", 8, 12, 1, seed=23)
+    # CellLM lives in this script's __main__: the exporter stands in for it.
+    check("export-gru-pickled-module", lambda: exported("gru-module", gru, gru, "gru"))
+    check("export-gru-state-dict",
+          lambda: exported("gru-state-dict", gru.state_dict(), gru, "gru"))
+    check("export-rnn-relu-pickled-module-reads-the-nonlinearity",
+          lambda: exported("relu-module", relu, relu, "rnn_relu"))
+    check("export-rnn-relu-state-dict-with-flag",
+          lambda: exported("relu-state-dict", relu.state_dict(), relu, "rnn_relu",
+                           "--nonlinearity", "relu"))
+    check("export-rnn-tanh-state-dict-with-flag",
+          lambda: exported("tanh-state-dict", tanh.state_dict(), tanh, "rnn_tanh",
+                           "--nonlinearity", "tanh"))
+
+    def refused(name, checkpoint, pattern, *flags):
+        export_refused(name, checkpoint, pattern, "--corpus", corpus_path, *flags)
+
+    check("export-refuses-rnn-state-dict-without-nonlinearity",
+          lambda: refused("rnn-no-nl", relu.state_dict(), "--nonlinearity tanh or"))
+    check("export-refuses-nonlinearity-for-a-gru",
+          lambda: refused("gru-nl", gru.state_dict(), "for a vanilla RNN",
+                          "--nonlinearity", "relu"))
+    check("export-refuses-contradicting-nonlinearity",
+          lambda: refused("relu-says-tanh", relu, "contradicts", "--nonlinearity", "tanh"))
+    torch.manual_seed(5)
+    bi = CellLM("GRU", V, 8, 12, 1, bidirectional=True)
+    check("export-refuses-bidirectional-gru-module",
+          lambda: refused("bi-gru", bi, "bidirectional GRU"))
+    check("export-refuses-bidirectional-gru-state-dict",
+          lambda: refused("bi-gru-sd", bi.state_dict(), "bidirectional"))
+
+
+# --- PyTorch's word_language_model example --------------------------------------
+
+def word_corpus():
+    """TEXT as the example's data expects it, pre-tokenized: words and each
+    punctuation mark apart, so data.py's whitespace split and tempest's word
+    tokenizer cut it the same way; a few hundred tokens."""
+    import re
+    lines = []
+    for line in (TEXT * 5).splitlines():
+        lines.append(" ".join(re.findall(r"[A-Za-z0-9']+|[^\sA-Za-z0-9']", line)))
+    return "\n".join(lines) + "\n"
+
+
+def word_language_model_checks(measured):
+    # data.py numbers train.txt's words, then valid.txt's new ones: two files.
+    train, valid = word_corpus(), "Thus with a kiss I die .\n"
+    corpus = train + valid
+    train_path, valid_path = write_text("wlm-train.txt", train), write_text("wlm-valid.txt", valid)
+    for rnn_type in ("LSTM", "GRU", "RNN_TANH", "RNN_RELU"):
+        name = "wlm-" + rnn_type.lower().replace("_", "-")
+        # The GRU and RNN_RELU exports get the class from --module-file; the
+        # others through the stand-in for a class that cannot be imported.
+        flags = ["--module-file", WLM_MODULE] if rnn_type in ("GRU", "RNN_RELU") else []
+
+        def run(rnn_type=rnn_type, name=name, flags=flags):
+            pt, out = tmp(name + ".pt"), tmp(name + ".safetensors")
+            model, idx2word = make_wlm.build(rnn_type, corpus, seed=3,
+                                             scale=CELL_SCALE[rnn_type])
+            torch.save(model, pt)  # pickled as model.RNNModel, like the example's
+            r = export(pt, out, "--corpus", train_path, "--corpus", valid_path,
+                       "--tokenizer", "word", *flags)
+            assert r.returncode == 0, f"export_pytorch exited {r.returncode}: {r.stderr.strip()}"
+            summary = r.stdout.strip()
+            info(f"export {name}: {summary}")
+            stood_in = "stood in for" in summary
+            assert stood_in == (not flags), f"class found {'without' if stood_in else 'with'} " \
+                f"--module-file: {summary}"
+            want = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh",
+                    "RNN_RELU": "rnn_relu"}[rnn_type]
+            assert inspect_architecture(out) == want, "wrong architecture"
+            stoi = {w: i for i, w in enumerate(idx2word)}
+            ids = torch.tensor([stoi[w] for line in corpus.splitlines()
+                                for w in line.split() + ["<eos>"]])
+            with torch.no_grad():
+                out_seq, _ = model.rnn(model.encoder(ids[:-1].unsqueeze(1)))
+                ref = model.decoder(out_seq)[:, 0].double()
+            ours = tempest_logits(out, corpus)
+            assert ours.shape == ref.shape, f"tempest {tuple(ours.shape)} vs PyTorch " \
+                f"{tuple(ref.shape)} logits"
+            worst = (ours - ref).abs().max().item()
+            info(f"{name}: {ref.shape[0]} word steps x {ref.shape[1]} logits, max |tempest - "
+                 f"PyTorch| = {worst:.3g}, logits up to {ref.abs().max().item():.3g}")
+            measured[name] = worst
+            assert worst <= TOL, f"max |logit difference| {worst:.3g} > {TOL}"
+        check(f"export-word-language-model-{rnn_type.lower().replace('_', '-')}", run)
 
 
 _ONEHOT = []

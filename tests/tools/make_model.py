@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make_model.py - tiny LSTM language models in safetensors, for tests.
+"""make_model.py - tiny LSTM, GRU and RNN language models in safetensors, for tests.
 
 Standard library only (no torch): writes random-weight models named like a
 PyTorch state_dict (embed.weight, lstm.weight_ih_l0, ..., head.weight,
@@ -8,7 +8,10 @@ head.bias) with the tokenizer and vocabulary in __metadata__, or, with
 
     make_model.py --out m.safetensors [--vocab CHARS] [--embed E] [--hidden H]
                   [--layers L] [--seed S] [--one-hot] [--dtype F32|F16|BF16]
-                  [--scale X] [--broken KIND]
+                  [--scale X] [--cell lstm|gru|rnn_tanh|rnn_relu] [--broken KIND]
+
+--cell picks the recurrent layers (module lstm., gru. or rnn.; an RNN's
+nonlinearity goes to the metadata); --broken needs the default, lstm.
 
 In --vocab, the two-character sequences \\n and \\t stand for a newline and a
 tab. Kinds of --broken: see BROKEN below (--list-broken prints them).
@@ -49,6 +52,11 @@ BROKEN = {
 }
 
 
+# --cell: module name, gate blocks (rows of weight_hh over H), nonlinearity.
+CELLS = {"lstm": ("lstm", 4, None), "gru": ("gru", 3, None),
+         "rnn_tanh": ("rnn", 1, "tanh"), "rnn_relu": ("rnn", 1, "relu")}
+
+
 def parse_vocab(text):
     return list(text.replace("\\n", "\n").replace("\\t", "\t"))
 
@@ -67,12 +75,14 @@ def tensors_for(args, vocab):
     t = {}
     if E:
         t["embed.weight"] = ([V, E], [rnd.gauss(0.0, 1.0) for _ in range(V * E)])
+    module, gates, _ = CELLS[args.cell]
+    G = gates * H
     for layer in range(L):
         n_in = H if layer else (E if E else V)
-        t["lstm.weight_ih_l%d" % layer] = rand(4 * H, n_in)
-        t["lstm.weight_hh_l%d" % layer] = rand(4 * H, H)
-        t["lstm.bias_ih_l%d" % layer] = rand(4 * H)
-        t["lstm.bias_hh_l%d" % layer] = rand(4 * H)
+        t["%s.weight_ih_l%d" % (module, layer)] = rand(G, n_in)
+        t["%s.weight_hh_l%d" % (module, layer)] = rand(G, H)
+        t["%s.bias_ih_l%d" % (module, layer)] = rand(G)
+        t["%s.bias_hh_l%d" % (module, layer)] = rand(G)
     # A head a few times larger than PyTorch's init, so the distribution is
     # not flat and the sampler settings visibly matter.
     t["head.weight"] = ([V, H], [rnd.uniform(-3 * k, 3 * k) * args.head_gain
@@ -125,8 +135,10 @@ def build(args):
     vocab = parse_vocab(args.vocab)
     t = tensors_for(args, vocab)
     meta = {"tokenizer": "char", "vocab": json.dumps(vocab, ensure_ascii=False),
-            "description": "tiny random %d-layer LSTM for tests (seed %d)"
-                           % (args.layers, args.seed)}
+            "description": "tiny random %d-layer %s for tests (seed %d)"
+                           % (args.layers, args.cell.upper(), args.seed)}
+    if CELLS[args.cell][2]:
+        meta["nonlinearity"] = CELLS[args.cell][2]
     dtypes = {name: args.dtype for name in t}
     kind = args.broken
     if kind is None:
@@ -219,6 +231,8 @@ def main():
     p.add_argument("--dtype", default="F32", choices=["F32", "F16", "BF16"])
     p.add_argument("--scale", type=float, default=1.0, help="recurrent weight scale")
     p.add_argument("--head-gain", type=float, default=1.0, help="head weight scale")
+    p.add_argument("--cell", default="lstm", choices=sorted(CELLS),
+                   help="the recurrent layers (default lstm)")
     p.add_argument("--broken", metavar="KIND", help="write a damaged file of this kind")
     p.add_argument("--list-broken", action="store_true", help="list the kinds and exit")
     args = p.parse_args()
@@ -233,6 +247,8 @@ def main():
         p.error("--vocab needs distinct characters")
     if args.layers < 1 or args.hidden < 1 or args.embed < 1:
         p.error("--layers, --hidden and --embed must be positive")
+    if args.broken is not None and args.cell != "lstm":
+        p.error("--broken makes LSTM files only")
     if args.broken is not None and args.broken not in BROKEN:
         p.error("unknown --broken kind '%s' (one of: %s)" % (args.broken, ", ".join(BROKEN)))
     data = build(args)

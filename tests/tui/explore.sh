@@ -223,10 +223,20 @@ fi
 keys '?'
 wait_for 'tempest keys' 3
 page1=$(screen)
-keys ' '
-wait_for ':dice' 3
+pages=$page1
+# Turn pages while there are more (the overlay says so on its title line).
+n=0
+while echo "$pages" | tail -40 | grep -q 'space: next page' && [ $n -lt 5 ]; do
+    keys ' '
+    sleep 0.3
+    pages="$pages
+$(screen)"
+    n=$((n + 1))
+    screen | grep -q 'space: next page' || break
+done
 if echo "$page1" | grep -q 'space: next page' && echo "$page1" | grep -q 'Tab' &&
-    screen | grep -q 'branches: list' && screen | grep -q 'quiz: guess'; then
+    echo "$pages" | grep -q 'branches: list' && echo "$pages" | grep -q 'quiz: guess' &&
+    echo "$pages" | grep -q ':dice'; then
     pass help-new-keys
 else
     fail help-new-keys "$(screen | head -30 | tail -12 | tr '\n' '|')"

@@ -1,5 +1,6 @@
 /* helpers.h - shared by the unit tests: safetensors files built in memory,
- * tiny LSTM models with known weights and a plain reference LSTM.
+ * tiny LSTM, GRU and RNN models with known weights and a plain reference
+ * for each (PyTorch's equations, in double).
  *
  * Everything is static inline because each test file is its own
  * translation unit linked into one binary.
@@ -106,6 +107,7 @@ typedef struct th_file {
     char *tokenizer;   /* NULL: not written */
     char *vocab;       /* the vocab metadata string (a JSON list as text); NULL: none */
     char *description; /* NULL: not written */
+    char *nonlinearity; /* NULL: not written */
 } th_file;
 
 static inline void th_file_add(th_file *f, const char *name, int ndim, int64_t d0,
@@ -166,6 +168,7 @@ static inline void th_file_free(th_file *f)
     free(f->tokenizer);
     free(f->vocab);
     free(f->description);
+    free(f->nonlinearity);
     memset(f, 0, sizeof *f);
 }
 
@@ -188,9 +191,9 @@ static inline uint8_t *th_file_bytes(const th_file *f, size_t *size)
     if (f->has_meta) {
         th_str_add(&h, "%s\"__metadata__\":{", f->n ? "," : "");
         int first = 1;
-        const char *keys[3] = {"tokenizer", "vocab", "description"};
-        const char *vals[3] = {f->tokenizer, f->vocab, f->description};
-        for (int k = 0; k < 3; k++) {
+        const char *keys[4] = {"tokenizer", "vocab", "description", "nonlinearity"};
+        const char *vals[4] = {f->tokenizer, f->vocab, f->description, f->nonlinearity};
+        for (int k = 0; k < 4; k++) {
             if (!vals[k])
                 continue;
             th_str_add(&h, "%s\"%s\":", first ? "" : ",", keys[k]);
@@ -217,7 +220,10 @@ static inline uint8_t *th_file_bytes(const th_file *f, size_t *size)
 /* The characters of the tiny models' vocabularies, in id order. */
 #define TH_CHARS "\nab cdefghijklmnopqrstuvwxyz.,!?"
 
+/* A tiny recurrent model; despite the name any cell kind (cell, from
+ * th_cell_init; th_lstm_init makes an LSTM). */
 typedef struct th_lstm {
+    tp_cell cell;
     int V, E, H, L; /* E = 0: one-hot input */
     int biases;     /* bias_ih/bias_hh present */
     int head_bias;
@@ -242,24 +248,38 @@ static inline float *th_rand_vec(size_t n, uint64_t *x, float scale)
     return p;
 }
 
+/* Rows of each recurrent weight: 4H, 3H or H. */
+static inline int th_gate_rows(const th_lstm *m)
+{
+    return tp_cell_gates(m->cell) * m->H;
+}
+
 /* Random weights in [-scale, scale]; scale 0 gives all zeros. */
-static inline void th_lstm_init(th_lstm *m, int V, int E, int H, int L, uint64_t seed,
-                                float scale)
+static inline void th_cell_init(th_lstm *m, tp_cell cell, int V, int E, int H, int L,
+                                uint64_t seed, float scale)
 {
     memset(m, 0, sizeof *m);
+    m->cell = cell;
     m->V = V, m->E = E, m->H = H, m->L = L, m->biases = 1, m->head_bias = 1;
     uint64_t x = seed * 2654435761ULL + 12345;
+    size_t G = (size_t)th_gate_rows(m);
     if (E)
         m->embed = th_rand_vec((size_t)V * E, &x, scale);
     for (int l = 0; l < L; l++) {
         int in = l ? H : (E ? E : V);
-        m->w_ih[l] = th_rand_vec((size_t)4 * H * in, &x, scale);
-        m->w_hh[l] = th_rand_vec((size_t)4 * H * H, &x, scale);
-        m->b_ih[l] = th_rand_vec((size_t)4 * H, &x, scale);
-        m->b_hh[l] = th_rand_vec((size_t)4 * H, &x, scale);
+        m->w_ih[l] = th_rand_vec(G * in, &x, scale);
+        m->w_hh[l] = th_rand_vec(G * H, &x, scale);
+        m->b_ih[l] = th_rand_vec(G, &x, scale);
+        m->b_hh[l] = th_rand_vec(G, &x, scale);
     }
     m->head_w = th_rand_vec((size_t)V * H, &x, scale * 2);
     m->head_b = th_rand_vec((size_t)V, &x, scale);
+}
+
+static inline void th_lstm_init(th_lstm *m, int V, int E, int H, int L, uint64_t seed,
+                                float scale)
+{
+    th_cell_init(m, TP_CELL_LSTM, V, E, H, L, seed, scale);
 }
 
 static inline void th_lstm_free(th_lstm *m)
@@ -300,8 +320,10 @@ static inline void th_lstm_file(const th_lstm *m, th_names nm, th_file *f)
     memset(f, 0, sizeof *f);
     const char *pre = nm.prefix ? nm.prefix : "";
     const char *emb = nm.embed ? nm.embed : "embed";
-    const char *rnn = nm.rnn ? nm.rnn : "lstm";
+    static const char *const modules[TP_CELL_N] = {"lstm", "gru", "rnn", "rnn"};
+    const char *rnn = nm.rnn ? nm.rnn : modules[m->cell];
     const char *head = nm.head ? nm.head : "head";
+    int64_t G = th_gate_rows(m);
     char name[128];
     if (m->E) {
         snprintf(name, sizeof name, "%s%s.weight", pre, emb);
@@ -310,14 +332,14 @@ static inline void th_lstm_file(const th_lstm *m, th_names nm, th_file *f)
     for (int l = 0; l < m->L; l++) {
         int in = l ? m->H : (m->E ? m->E : m->V);
         snprintf(name, sizeof name, "%s%s.weight_ih_l%d", pre, rnn, l);
-        th_file_add(f, name, 2, 4 * m->H, in, m->w_ih[l]);
+        th_file_add(f, name, 2, G, in, m->w_ih[l]);
         snprintf(name, sizeof name, "%s%s.weight_hh_l%d", pre, rnn, l);
-        th_file_add(f, name, 2, 4 * m->H, m->H, m->w_hh[l]);
+        th_file_add(f, name, 2, G, m->H, m->w_hh[l]);
         if (m->biases) {
             snprintf(name, sizeof name, "%s%s.bias_ih_l%d", pre, rnn, l);
-            th_file_add(f, name, 1, 4 * m->H, 0, m->b_ih[l]);
+            th_file_add(f, name, 1, G, 0, m->b_ih[l]);
             snprintf(name, sizeof name, "%s%s.bias_hh_l%d", pre, rnn, l);
-            th_file_add(f, name, 1, 4 * m->H, 0, m->b_hh[l]);
+            th_file_add(f, name, 1, G, 0, m->b_hh[l]);
         }
     }
     snprintf(name, sizeof name, "%s%s.weight", pre, head);
@@ -330,6 +352,8 @@ static inline void th_lstm_file(const th_lstm *m, th_names nm, th_file *f)
     f->tokenizer = strdup("char");
     f->vocab = th_vocab_json(m->V);
     f->description = strdup("a tiny test model");
+    if (m->cell == TP_CELL_RNN_RELU)
+        f->nonlinearity = strdup("relu");
 }
 
 /* Build a tp_model from a th_file; returns the status and fills err. */
@@ -368,7 +392,7 @@ static inline tp_model *th_small_model(th_lstm *m, uint64_t seed, tp_error *err)
     return th_lstm_model(m, (th_names){0}, err);
 }
 
-/* ---- the reference LSTM (torch.nn.LSTM's equations, in double) ---------- */
+/* ---- the reference cells (torch.nn's equations, in double) ---------------- */
 
 typedef struct th_ref {
     double h[TP_MAX_LAYERS][64], c[TP_MAX_LAYERS][64];
@@ -379,8 +403,44 @@ static inline double th_sigmoid(double x)
     return 1.0 / (1.0 + exp(-x));
 }
 
-/* One step: i = s(W_ii x + b_ii + W_hi h + b_hi), f likewise, g = tanh(.),
- * o = s(.); c' = f c + i g; h' = o tanh(c'); logits = W_head h + b_head. */
+/* a = W_ih x + b_ih and b = W_hh h + b_hh for every gate row of layer l. */
+static inline void th_ref_gates(const th_lstm *m, int l, const double *x, int in,
+                                const double *h, double *a, double *b)
+{
+    int G = th_gate_rows(m), H = m->H;
+    for (int row = 0; row < G; row++) {
+        double sa = m->biases ? (double)m->b_ih[l][row] : 0.0;
+        double sb = m->biases ? (double)m->b_hh[l][row] : 0.0;
+        for (int k = 0; k < in; k++)
+            sa += (double)m->w_ih[l][(size_t)row * in + k] * x[k];
+        for (int k = 0; k < H; k++)
+            sb += (double)m->w_hh[l][(size_t)row * H + k] * h[k];
+        a[row] = sa;
+        b[row] = sb;
+    }
+}
+
+/* GRU: r = s(a_r + b_r), z = s(a_z + b_z), n = tanh(a_n + r b_n),
+ * h' = (1 - z) n + z h. RNN: h' = tanh(a + b) or relu(a + b). */
+static inline void th_ref_other_cell(const th_lstm *m, const double *a, const double *b,
+                                     double *h)
+{
+    int H = m->H;
+    for (int j = 0; j < H; j++) {
+        if (m->cell == TP_CELL_GRU) {
+            double r = th_sigmoid(a[j] + b[j]), z = th_sigmoid(a[H + j] + b[H + j]);
+            double n = tanh(a[2 * H + j] + r * b[2 * H + j]);
+            h[j] = (1.0 - z) * n + z * h[j];
+        } else {
+            double s = a[j] + b[j];
+            h[j] = m->cell == TP_CELL_RNN_TANH ? tanh(s) : (s > 0.0 ? s : 0.0);
+        }
+    }
+}
+
+/* One step. LSTM: i = s(W_ii x + b_ii + W_hi h + b_hi), f likewise,
+ * g = tanh(.), o = s(.); c' = f c + i g; h' = o tanh(c'). Other cells: see
+ * th_ref_other_cell. Then logits = W_head h + b_head. */
 static inline void th_ref_step(const th_lstm *m, th_ref *r, int token, double *logits)
 {
     int H = m->H;
@@ -396,6 +456,15 @@ static inline void th_ref_step(const th_lstm *m, th_ref *r, int token, double *l
             x[j] = j == token;
     }
     for (int l = 0; l < m->L; l++) {
+        if (m->cell != TP_CELL_LSTM) {
+            double a[192], b[192];
+            th_ref_gates(m, l, x, in, r->h[l], a, b);
+            th_ref_other_cell(m, a, b, r->h[l]);
+            in = H;
+            for (int j = 0; j < H; j++)
+                x[j] = r->h[l][j];
+            continue;
+        }
         double gates[4][64];
         for (int g = 0; g < 4; g++)
             for (int j = 0; j < H; j++) {

@@ -1,6 +1,6 @@
 /* test_batch.c - tp_model_step_batch gives, bit for bit, what single steps
- * give (any n, states at different positions, every kernel and weight type,
- * one or two threads), and reduced-precision weights stay near f32. */
+ * give (any n, states at different positions, every kernel, weight type and
+ * cell kind, one or two threads), and reduced-precision weights stay near f32. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -102,20 +102,27 @@ static void check_identical(const tp_model *m, int n, const char *what)
 
 static const int SIZES[] = {1, 2, 3, 4, 5, 7, 64, 65, 130};
 
+/* Every cell kind in the first two shapes; the LSTM in the third too. */
 static void check_all_sizes(const char *kernel, tp_weight_type w)
 {
-    th_lstm shapes[3];
-    th_lstm_init(&shapes[0], 11, 7, 13, 2, 1, 0.5f); /* odd sizes: H = 13, E = 7 */
-    th_lstm_init(&shapes[1], 9, 0, 6, 1, 2, 0.5f);   /* one-hot input */
-    th_lstm_init(&shapes[2], 30, 16, 24, 3, 3, 0.4f);
-    for (int k = 0; k < 3; k++) {
-        tp_model *m = load_with(&shapes[k], w, kernel);
-        char what[96];
-        snprintf(what, sizeof what, "%s %s model %d", kernel, tp_weight_type_name(w), k);
-        for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
-            check_identical(m, SIZES[i], what);
-        tp_model_free(m);
-        th_lstm_free(&shapes[k]);
+    for (int cell = 0; cell < TP_CELL_N; cell++) {
+        th_lstm shapes[3];
+        th_cell_init(&shapes[0], (tp_cell)cell, 11, 7, 13, 2, 1, 0.5f); /* odd: H 13, E 7 */
+        th_cell_init(&shapes[1], (tp_cell)cell, 9, 0, 6, 1, 2, 0.5f);   /* one-hot input */
+        th_cell_init(&shapes[2], (tp_cell)cell, 30, 16, 24, 3, 3, 0.4f);
+        int n_shapes = cell == TP_CELL_LSTM ? 3 : 2;
+        for (int k = 0; k < 3; k++) {
+            if (k < n_shapes) {
+                tp_model *m = load_with(&shapes[k], w, kernel);
+                char what[96];
+                snprintf(what, sizeof what, "%s %s %s model %d", kernel,
+                         tp_weight_type_name(w), tp_cell_name((tp_cell)cell), k);
+                for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
+                    check_identical(m, SIZES[i], what);
+                tp_model_free(m);
+            }
+            th_lstm_free(&shapes[k]);
+        }
     }
 }
 
@@ -134,23 +141,27 @@ Test(batch, bit_identical_avx2_every_type)
 /* Large enough that the rows are split over two threads. */
 Test(batch, bit_identical_with_two_threads)
 {
-    th_lstm big;
-    th_lstm_init(&big, 30, 64, 128, 2, 4, 0.2f);
-    tp_model *m = load_with(&big, TP_W_F32, NULL);
-    m->threads = 2;
-    check_identical(m, 64, "two threads");
-    check_identical(m, 100, "two threads");
-    tp_model_free(m);
-    th_lstm_free(&big);
+    for (int cell = 0; cell < TP_CELL_N; cell += 1 + (cell == TP_CELL_GRU)) {
+        th_lstm big;
+        th_cell_init(&big, (tp_cell)cell, 30, 64, 128, 2, 4, 0.2f);
+        tp_model *m = load_with(&big, TP_W_F32, NULL);
+        m->threads = 2;
+        check_identical(m, 64, tp_cell_name((tp_cell)cell));
+        check_identical(m, 100, tp_cell_name((tp_cell)cell));
+        tp_model_free(m);
+        th_lstm_free(&big);
+    }
 }
 
 /* Reduced precision moves the logits, but only a little: at most these
  * fractions of the largest |logit| over a 30-step run of a model whose
  * weights are uniform in [-0.5, 0.5]. */
-static double max_logit_gap(tp_weight_type w, double *scale)
+static double max_logit_gap(tp_cell cell, tp_weight_type w, double *scale)
 {
     th_lstm t;
-    th_lstm_init(&t, 30, 16, 40, 2, 9, 0.5f);
+    /* Smaller weights for the ungated cells: a relu RNN's sums grow fast. */
+    const float weight_scale[TP_CELL_N] = {0.5f, 0.3f, 0.3f, 0.2f};
+    th_cell_init(&t, cell, 30, 16, 40, 2, 9, weight_scale[cell]);
     tp_model *full = load_with(&t, TP_W_F32, NULL), *low = load_with(&t, w, NULL);
     tp_state *a = tp_state_new(full), *b = tp_state_new(low);
     float la[30], lb[30];
@@ -176,14 +187,31 @@ static double max_logit_gap(tp_weight_type w, double *scale)
 Test(batch, reduced_precision_near_f32)
 {
     const double tolerance[TP_W_N] = {0.0, 2e-3, 1.5e-2, 2e-2};
-    for (int w = 1; w < TP_W_N; w++) {
-        double scale, gap = max_logit_gap((tp_weight_type)w, &scale);
-        cr_assert(scale > 0.5, "degenerate logits");
-        cr_assert(gap <= tolerance[w] * scale, "%s: logits %.3g off f32 (max |logit| %.3g)",
-                  tp_weight_type_name((tp_weight_type)w), gap, scale);
-        cr_assert(gap > 0.0, "%s: no difference at all: are the weights really converted?",
-                  tp_weight_type_name((tp_weight_type)w));
-    }
+    for (int cell = 0; cell < TP_CELL_N; cell++)
+        for (int w = 1; w < TP_W_N; w++) {
+            double scale, gap = max_logit_gap((tp_cell)cell, (tp_weight_type)w, &scale);
+            const char *c = tp_cell_name((tp_cell)cell);
+            cr_assert(scale > 0.5, "%s: degenerate logits", c);
+            cr_assert(gap <= tolerance[w] * scale, "%s %s: logits %.3g off f32 (max |logit| "
+                      "%.3g)", c, tp_weight_type_name((tp_weight_type)w), gap, scale);
+            cr_assert(gap > 0.0, "%s %s: no difference at all: are the weights really "
+                      "converted?", c, tp_weight_type_name((tp_weight_type)w));
+        }
+}
+
+/* A GRU's w_ih and w_hh are stored apart, in the chosen type. */
+Test(batch, gru_stores_two_matrices_per_layer)
+{
+    th_lstm t;
+    th_cell_init(&t, TP_CELL_GRU, 9, 7, 13, 1, 1, 0.5f);
+    tp_model *m = load_with(&t, TP_W_BF16, NULL);
+    cr_assert_eq(m->layers[0].w.rows, 39);
+    cr_assert_eq(m->layers[0].w.cols, 7);
+    cr_assert_eq(m->layers[0].w_hh.cols, 13);
+    cr_assert_eq(m->layers[0].w_hh.type, TP_W_BF16);
+    cr_assert_not_null(m->layers[0].bias_hh);
+    tp_model_free(m);
+    th_lstm_free(&t);
 }
 
 /* Storage really shrinks: the fused matrix of a layer in each type. */

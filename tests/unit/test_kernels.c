@@ -1,4 +1,4 @@
-/* test_kernels.c - the matrix kernels and the LSTM cell: portable against a
+/* test_kernels.c - the matrix kernels and the cells: portable against a
  * double-precision reference, AVX2 against portable, the stored weight
  * types, the number conversions and TEMPEST_KERNEL. */
 #include <criterion/criterion.h>
@@ -163,6 +163,51 @@ Test(kernels, avx2_cell_matches_libm_cell)
             cr_assert(isfinite(h2[j]) && isfinite(c2[j]));
         }
     }
+}
+
+/* The AVX2 GRU and RNN cells against the libm ones, at odd widths (the
+ * padded tail) and with values large enough to reach the clamps. */
+Test(kernels, avx2_gru_and_rnn_cells_match_libm_cells)
+{
+    const tp_kernels *a = kernels_or_skip("avx2");
+    const tp_cell_fn ref[3] = {tp_gru_cell, tp_rnn_tanh_cell, tp_rnn_relu_cell};
+    const tp_cell_fn fast[3] = {a->gru_cell, a->rnn_tanh_cell, a->rnn_relu_cell};
+    uint64_t s = 17;
+    for (int H = 1; H <= 21; H += 4)
+        for (int trial = 0; trial < 20; trial++) {
+            float gates[6 * 21], h1[21], h2[21], c[21] = {0};
+            float scale = trial < 15 ? 4.0f : 100.0f;
+            for (int j = 0; j < 6 * H; j++)
+                gates[j] = th_rand(&s, scale);
+            for (int k = 0; k < 3; k++) {
+                for (int j = 0; j < H; j++)
+                    h1[j] = h2[j] = th_rand(&s, 1.0f);
+                ref[k](gates, h1, c, H);
+                fast[k](gates, h2, c, H);
+                for (int j = 0; j < H; j++)
+                    cr_assert(fabsf(h1[j] - h2[j]) < 1e-6f * (1 + fabsf(h1[j])),
+                              "cell %d H %d h[%d]: %.9g vs %.9g", k, H, j, h1[j], h2[j]);
+            }
+            for (int j = 0; j < H; j++)
+                cr_assert_eq(c[j], 0.0f, "a GRU or RNN cell wrote c");
+        }
+}
+
+/* The libm cells compute PyTorch's equations (kernels.h). */
+Test(kernels, gru_and_rnn_cells_follow_the_equations)
+{
+    /* One unit: x-part r z n, h-part r z n. */
+    const float g[6] = {0.5f, -1.0f, 0.25f, 0.1f, 0.3f, -2.0f};
+    float h = 0.6f, c = 0.0f;
+    tp_gru_cell(g, &h, &c, 1);
+    double r = 1 / (1 + exp(-0.6)), z = 1 / (1 + exp(0.7));
+    double n = tanh(0.25 + r * -2.0);
+    cr_assert(fabs(h - ((1 - z) * n + z * 0.6)) < 1e-6, "gru h %.9g", h);
+    float x[2] = {-0.7f, 1.5f}, y[2];
+    tp_rnn_tanh_cell(x, y, &c, 2);
+    cr_assert(fabs(y[0] - tanh(-0.7)) < 1e-7 && fabs(y[1] - tanh(1.5)) < 1e-7);
+    tp_rnn_relu_cell(x, y, &c, 2);
+    cr_assert(y[0] == 0.0f && y[1] == 1.5f);
 }
 
 Test(kernels, matrix_rows_padded_aligned_and_zero_filled)

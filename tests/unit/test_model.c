@@ -1,5 +1,5 @@
-/* test_model.c - LSTM models built in memory, checked against a reference
- * LSTM written from torch.nn.LSTM's equations (helpers.h), and every refusal. */
+/* test_model.c - LSTM, GRU and RNN models built in memory, checked against
+ * references written from torch.nn's equations (helpers.h), and every refusal. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -106,6 +106,169 @@ Test(model_step, prefixed_and_alternative_names)
     th_lstm_init(&m, 8, 0, 6, 1, 8, 0.5f);
     compare_with_reference(&m, (th_names){.prefix = "model.", .rnn = "rnn"}, "one-hot rnn.");
     th_lstm_free(&m);
+}
+
+/* ---- GRU and vanilla RNN ------------------------------------------------- */
+
+static const tp_cell OTHER_CELLS[] = {TP_CELL_GRU, TP_CELL_RNN_TANH, TP_CELL_RNN_RELU};
+
+/* Each kind with one and three layers, embedding and one-hot input, odd
+ * sizes (H not a multiple of 8, so the padded tails are exercised). */
+Test(model_cells, gru_and_rnn_match_reference)
+{
+    for (size_t k = 0; k < 3; k++) {
+        tp_cell cell = OTHER_CELLS[k];
+        th_lstm m;
+        char what[96];
+        const int shapes[4][4] = {{8, 5, 6, 1}, {11, 13, 37, 3}, {10, 0, 7, 1}, {12, 0, 17, 2}};
+        /* Small enough that float32's rounding stays under the 1e-5 bound:
+         * a vanilla RNN has no gate to damp its sums. */
+        float scale = cell == TP_CELL_GRU ? 0.45f : 0.3f;
+        for (int sh = 0; sh < 4; sh++) {
+            th_cell_init(&m, cell, shapes[sh][0], shapes[sh][1], shapes[sh][2], shapes[sh][3],
+                         30 + sh, scale);
+            snprintf(what, sizeof what, "%s V%d E%d H%d L%d", tp_cell_name(cell), m.V, m.E,
+                     m.H, m.L);
+            compare_with_reference(&m, (th_names){0}, what);
+            th_lstm_free(&m);
+        }
+        /* PyTorch's word_language_model names every kind rnn.*; no biases. */
+        th_cell_init(&m, cell, 9, 4, 10, 2, 40, 0.5f);
+        m.biases = 0;
+        snprintf(what, sizeof what, "%s encoder/rnn/decoder, no biases", tp_cell_name(cell));
+        compare_with_reference(&m, (th_names){.prefix = "model.", .embed = "encoder",
+                                              .rnn = "rnn", .head = "decoder"}, what);
+        th_lstm_free(&m);
+    }
+}
+
+/* The kind is read from the file, and a relu RNN really is relu: the same
+ * weights run as tanh give other logits (so the metadata matters). */
+Test(model_cells, kind_and_nonlinearity_from_the_file)
+{
+    const tp_cell want[] = {TP_CELL_LSTM, TP_CELL_GRU, TP_CELL_RNN_TANH, TP_CELL_RNN_RELU};
+    const char *names[] = {"LSTM", "GRU", "RNN (tanh)", "RNN (relu)"};
+    const char *ids[] = {"lstm", "gru", "rnn_tanh", "rnn_relu"};
+    for (int k = 0; k < 4; k++) {
+        th_lstm m;
+        th_cell_init(&m, want[k], 8, 5, 6, 2, 50, 0.5f);
+        tp_error err = {0};
+        tp_model *model = th_lstm_model(&m, (th_names){0}, &err);
+        cr_assert_not_null(model, "%s: %s", names[k], err.msg);
+        cr_assert_eq(model->cell, want[k]);
+        cr_assert_str_eq(tp_cell_name(model->cell), names[k]);
+        cr_assert_str_eq(tp_cell_id(model->cell), ids[k]);
+        tp_model_free(model);
+        th_lstm_free(&m);
+    }
+    th_lstm m;
+    th_cell_init(&m, TP_CELL_RNN_RELU, 8, 5, 6, 1, 51, 0.8f);
+    th_file f;
+    th_lstm_file(&m, (th_names){0}, &f);
+    tp_model *relu = NULL, *tanh_model = NULL;
+    cr_assert_eq(th_file_model(&f, &relu, NULL), TP_OK);
+    th_set(&f.nonlinearity, "tanh");
+    cr_assert_eq(th_file_model(&f, &tanh_model, NULL), TP_OK);
+    cr_assert_eq(tanh_model->cell, TP_CELL_RNN_TANH);
+    th_set(&f.nonlinearity, NULL);
+    tp_model_free(tanh_model);
+    cr_assert_eq(th_file_model(&f, &tanh_model, NULL), TP_OK, "no key: tanh");
+    cr_assert_eq(tanh_model->cell, TP_CELL_RNN_TANH);
+    tp_state *a = tp_state_new(relu), *b = tp_state_new(tanh_model);
+    float la[8], lb[8];
+    for (int i = 0; i < 4; i++) {
+        tp_model_step(relu, a, i, la);
+        tp_model_step(tanh_model, b, i, lb);
+    }
+    cr_assert_neq(memcmp(la, lb, sizeof la), 0, "relu and tanh gave the same logits");
+    tp_state_free(a);
+    tp_state_free(b);
+    tp_model_free(relu);
+    tp_model_free(tanh_model);
+    th_file_free(&f);
+    th_lstm_free(&m);
+}
+
+/* h carries the state of every kind; only an LSTM has a cell state. */
+Test(model_cells, c_stays_zero_without_an_lstm)
+{
+    for (size_t k = 0; k < 3; k++) {
+        th_lstm m;
+        th_cell_init(&m, OTHER_CELLS[k], 8, 5, 6, 2, 60, 0.5f);
+        tp_model *model = th_lstm_model(&m, (th_names){0}, NULL);
+        cr_assert_not_null(model);
+        tp_state *s = tp_state_new(model);
+        for (int i = 0; i < 5; i++)
+            tp_model_step(model, s, i, NULL);
+        int moved = 0;
+        for (int j = 0; j < 2 * 6; j++) {
+            cr_assert_eq(s->c[j], 0.0f, "%s: c[%d] = %g", tp_cell_name(model->cell), j, s->c[j]);
+            moved |= s->h[j] != 0.0f;
+        }
+        cr_assert(moved, "%s: h never moved", tp_cell_name(model->cell));
+        tp_state_free(s);
+        tp_model_free(model);
+        th_lstm_free(&m);
+    }
+}
+
+/* Build a 2-layer model file of the given kind and names, let edit() (when
+ * not NULL) break it, expect a one-line TP_ERR_FORMAT holding both needles. */
+static void expect_file_refused(tp_cell cell, th_names nm, uint64_t seed,
+                                void (*edit)(th_file *), const char *needle1,
+                                const char *needle2)
+{
+    th_lstm m;
+    th_cell_init(&m, cell, 8, 5, 6, 2, seed, 0.5f);
+    th_file f;
+    th_lstm_file(&m, nm, &f);
+    if (edit)
+        edit(&f);
+    tp_model *model = (tp_model *)1;
+    tp_error err = {0};
+    cr_assert_eq(th_file_model(&f, &model, &err), TP_ERR_FORMAT, "accepted; wanted '%s'",
+                 needle1);
+    cr_assert_null(model);
+    cr_assert(strstr(err.msg, needle1), "message '%s' lacks '%s'", err.msg, needle1);
+    cr_assert(strstr(err.msg, needle2), "message '%s' lacks '%s'", err.msg, needle2);
+    cr_assert_null(strchr(err.msg, '\n'), "not one line: %s", err.msg);
+    th_file_free(&f);
+    th_lstm_free(&m);
+}
+
+static void expect_cell_refused(tp_cell cell, th_names nm, void (*edit)(th_file *),
+                                const char *needle1, const char *needle2)
+{
+    expect_file_refused(cell, nm, 70, edit, needle1, needle2);
+}
+
+static void nl_relu(th_file *f) { th_set(&f->nonlinearity, "relu"); }
+static void nl_bad(th_file *f) { th_set(&f->nonlinearity, "sigmoid"); }
+static void gru_reverse(th_file *f) { th_file_add(f, "gru.weight_ih_l0_reverse", 2, 18, 5, NULL); }
+static void mixed_modules(th_file *f) { th_file_rename(f, "gru.weight_hh_l1", "rnn.weight_hh_l1"); }
+static void odd_rows(th_file *f)
+{
+    th_tensor *t = th_file_find(f, "rnn.weight_hh_l0");
+    t->shape[0] = 12, t->shape[1] = 3; /* same count, 2 x 6 would be [12, 6] */
+}
+
+Test(model_cells, refusals_name_the_problem)
+{
+    expect_cell_refused(TP_CELL_GRU, (th_names){.rnn = "lstm"}, NULL,
+                        "'lstm.weight_hh_l0' is named like an LSTM", "a GRU");
+    expect_cell_refused(TP_CELL_LSTM, (th_names){.rnn = "gru"}, NULL,
+                        "'gru.weight_hh_l0' is named like a GRU", "an LSTM");
+    expect_cell_refused(TP_CELL_RNN_TANH, (th_names){.rnn = "gru"}, NULL, "named like a GRU",
+                        "vanilla RNN");
+    expect_cell_refused(TP_CELL_LSTM, (th_names){0}, nl_relu, "nonlinearity", "LSTM");
+    expect_cell_refused(TP_CELL_GRU, (th_names){0}, nl_relu, "nonlinearity", "GRU");
+    expect_cell_refused(TP_CELL_RNN_TANH, (th_names){0}, nl_bad, "'sigmoid'", "tanh or relu");
+    expect_cell_refused(TP_CELL_GRU, (th_names){0}, gru_reverse, "bidirectional GRU",
+                        "gru.weight_ih_l0_reverse");
+    expect_cell_refused(TP_CELL_GRU, (th_names){0}, mixed_modules, "different recurrent modules",
+                        "gru, rnn");
+    expect_cell_refused(TP_CELL_RNN_TANH, (th_names){0}, odd_rows, "'rnn.weight_hh_l0' must be",
+                        "[3H, H] (GRU)");
 }
 
 Test(model_step, logits_null_still_advances)
@@ -250,25 +413,10 @@ Test(model_load, from_file_and_errors_name_the_path)
 
 /* ---- refusals ------------------------------------------------------------ */
 
-/* Build the default 2-layer model file, let edit() break it, expect a
- * TP_ERR_FORMAT whose message holds both needles. */
+/* The default 2-layer LSTM file, broken by edit(): see expect_file_refused. */
 static void expect_refused(void (*edit)(th_file *), const char *needle1, const char *needle2)
 {
-    th_lstm m;
-    th_lstm_init(&m, 8, 5, 6, 2, 13, 0.5f);
-    th_file f;
-    th_lstm_file(&m, (th_names){0}, &f);
-    edit(&f);
-    tp_model *model = (tp_model *)1;
-    tp_error err = {0};
-    cr_assert_eq(th_file_model(&f, &model, &err), TP_ERR_FORMAT, "accepted; wanted '%s'",
-                 needle1);
-    cr_assert_null(model);
-    cr_assert(strstr(err.msg, needle1), "message '%s' lacks '%s'", err.msg, needle1);
-    cr_assert(strstr(err.msg, needle2), "message '%s' lacks '%s'", err.msg, needle2);
-    cr_assert_null(strchr(err.msg, '\n'), "not one line: %s", err.msg);
-    th_file_free(&f);
-    th_lstm_free(&m);
+    expect_file_refused(TP_CELL_LSTM, (th_names){0}, 13, edit, needle1, needle2);
 }
 
 static void no_head(th_file *f) { th_file_remove(f, "head.weight"); }
@@ -400,11 +548,11 @@ Test(model_refuse, unknown_and_unsupported_tensors)
 {
     expect_refused(extra_fc, "'fc.weight'", "not part of");
     expect_refused(extra_noprefix, "'weights'", "not part of");
-    expect_refused(extra_lstm_param, "'lstm.weight_xx_l0'", "not an LSTM parameter");
+    expect_refused(extra_lstm_param, "'lstm.weight_xx_l0'", "not an LSTM/GRU/RNN parameter");
     expect_refused(extra_reverse, "'lstm.weight_ih_l0_reverse'", "bidirectional");
     expect_refused(extra_reverse_bias, "'model.lstm.bias_hh_l1_reverse'", "bidirectional");
     expect_refused(extra_proj, "'lstm.weight_hr_l0'", "proj_size");
-    expect_refused(extra_gru, "'gru.weight_ih_l0'", "GRU");
+    expect_refused(extra_gru, "'gru.weight_ih_l0'", "different recurrent modules");
     expect_refused(extra_layer16, "'lstm.weight_ih_l16'", "layer number");
     expect_refused(extra_layer_junk, "'lstm.weight_ih_lx'", "layer number");
     expect_refused(extra_embed, "'embed.weight' and 'encoder.weight'", "same part");

@@ -302,6 +302,61 @@ Test(vocab_word, separators)
     tp_vocab_free(c);
 }
 
+/* Word output reads naturally: tokens given as a space-separated sequence
+ * (written as the model would emit them) must join into want. */
+static void expect_joined(const char *tokens, const char *want)
+{
+    const char *toks[64];
+    char buf[512];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", tokens);
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+        toks[n++] = strcmp(t, "NL") == 0 ? "\n" : t;
+    /* One vocabulary entry per distinct token, ids in order of appearance. */
+    const char *uniq[64];
+    int ids[64], nu = 0;
+    for (int i = 0; i < n; i++) {
+        int id = -1;
+        for (int k = 0; k < nu && id < 0; k++)
+            if (strcmp(uniq[k], toks[i]) == 0)
+                id = k;
+        if (id < 0) {
+            uniq[nu] = toks[i];
+            id = nu++;
+        }
+        ids[i] = id;
+    }
+    tp_vocab *v;
+    cr_assert_eq(tp_vocab_create(&v, TP_TOK_WORD, uniq, nu, NULL), TP_OK);
+    char *got = tp_vocab_join(v, -1, ids, n);
+    cr_assert_str_eq(got, want, "joining '%s'", tokens);
+    free(got);
+    tp_vocab_free(v);
+}
+
+Test(vocab_word, natural_spacing)
+{
+    /* punctuation hugs the word before it */
+    expect_joined("Hello , world ; yes : no ! why ? done .", "Hello, world; yes: no! why? done.");
+    expect_joined("wait . . . 50 %", "wait... 50%");
+    /* nothing after a newline, none before it */
+    expect_joined("ROMEO : NL But soft NL NL O", "ROMEO:\nBut soft\n\nO");
+    /* split contractions join their word; apostrophe-first words do not */
+    expect_joined("I do n't think it 's mine , they 're sure",
+                  "I don't think it's mine, they're sure");
+    expect_joined("we 've I 'm he 'll she 'd on 't", "we've I'm he'll she'd on't");
+    expect_joined("and 'tis so", "and 'tis so");
+    expect_joined("the boys ' books", "the boys' books");
+    /* hyphens join compounds and dashes as the text had them */
+    expect_joined("to - morrow , my lord - - I go", "to-morrow, my lord--I go");
+    /* brackets and other openers */
+    expect_joined("a ( b ) [ c ] { d } $ 5 # 1", "a (b) [c] {d} $5 #1");
+    expect_joined("\xe2\x80\x9c Hi \xe2\x80\x9d she said \xc2\xab oui \xc2\xbb",
+                  "\xe2\x80\x9cHi\xe2\x80\x9d she said \xc2\xaboui\xc2\xbb");
+    /* plain words: one space */
+    expect_joined("the cat sat", "the cat sat");
+}
+
 /* ---- escaping ------------------------------------------------------------ */
 
 static void expect_escape(const char *tok, int ascii, const char *want)
