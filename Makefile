@@ -16,7 +16,7 @@ MANDIR   ?= $(PREFIX)/share/man
 OPT      ?= -O2 -g
 SANITIZE ?=
 
-PKGS      = ncursesw readline libcjson inih cairo
+PKGS      = ncursesw readline libcjson inih cairo openblas
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -15,7 +15,8 @@ static const char USAGE[] =
     "  probs      show one next-token distribution (table or JSON)\n"
     "  eval       score a text: nats and bits per token, perplexity\n"
     "  inspect    describe a model file\n"
-    "  repl       the playground as a line-mode session (readline)\n\n"
+    "  repl       the playground as a line-mode session (readline)\n"
+    "  train      train a model on a text (LSTM, char or word tokens)\n\n"
     "'tempest COMMAND --help' shows a command's options; 'tempest --help' with no\n"
     "command also lists the playground's. 'man tempest' has the whole story.\n";
 
@@ -27,6 +28,7 @@ struct command {
 static const struct command COMMANDS[] = {
     {"generate", tp_cmd_generate}, {"probs", tp_cmd_probs}, {"eval", tp_cmd_eval},
     {"inspect", tp_cmd_inspect},   {"sweep", tp_cmd_sweep},        {"repl", tp_repl_main},
+    {"train", tp_cmd_train},
 };
 
 int main(int argc, char **argv)
