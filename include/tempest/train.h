@@ -69,7 +69,8 @@ typedef struct tp_trainer {
     int *ids;        /* the whole text, encoded */
     long n_train;    /* ids[0..n_train) train, the rest validation */
     long n_ids;
-    uint64_t text_hash; /* of the text's bytes: a resume must use the same text */
+    uint64_t text_hash; /* of the text's bytes: a resume must use the same text
+                         * (when set before tp_trainer_setup, it is checked) */
     tp_train_net net;
     float *adam_m, *adam_v;
     long step;     /* steps done */

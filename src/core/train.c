@@ -96,12 +96,15 @@ static tp_status load_text(tp_trainer *t, const char *text, size_t len, tp_error
     if (strlen(text) != len)
         return tp_fail(err, TP_ERR_FORMAT, "the text holds a NUL byte at offset %zu",
                        strlen(text));
+    uint64_t hash = hash_text(text, len);
+    if (t->text_hash && hash != t->text_hash)
+        return tp_fail(err, TP_ERR_USAGE, "it was made from another text than --text");
+    t->text_hash = hash;
     tp_status rc = tp_vocab_encode(t->vocab, text, &t->ids, &n, err);
     if (rc)
         return rc;
     t->n_ids = n;
     t->n_train = n - (long)((double)n * t->cfg.val_fraction);
-    t->text_hash = hash_text(text, len);
     if (stream_len(t) < t->cfg.seq + 1)
         return tp_fail(err, TP_ERR_USAGE, "the text is too short: %ld training tokens make "
                        "%d streams of %ld, and --seq %d needs %d", t->n_train, t->cfg.batch,

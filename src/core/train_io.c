@@ -262,12 +262,11 @@ static tp_status restore(tp_trainer *t, const tp_safetensors *st, const char *te
         return tp_fail(err, TP_ERR_FORMAT, "not a tempest train checkpoint");
     tp_status rc = parse_config(json, t, &hash, err);
     tp_rng saved = t->rng;
+    t->text_hash = hash;
     if (!rc)
         rc = tp_vocab_from_json(&t->vocab, t->cfg.tokenizer, vocab, strlen(vocab), err);
     if (!rc)
         rc = tp_trainer_setup(t, text, len, err);
-    if (!rc && hash != t->text_hash)
-        rc = tp_fail(err, TP_ERR_USAGE, "it was made from another text than --text");
     if (!rc && t->pos + t->cfg.seq + 1 > t->n_train / t->cfg.batch + t->cfg.seq)
         rc = tp_fail(err, TP_ERR_FORMAT, "its data position %ld is past the text", t->pos);
     t->rng = saved; /* setup drew the throwaway initial weights from it */
@@ -296,6 +295,9 @@ tp_status tp_trainer_resume(tp_trainer **out, const char *ckpt_path, const char 
     if (!rc)
         rc = restore(t, &st, text, len, err);
     tp_st_close(&st);
+    if (!rc && steps > 0 && steps <= t->step)
+        rc = tp_fail(err, TP_ERR_USAGE, "--steps %ld is not beyond the checkpoint's step %ld",
+                     steps, t->step);
     if (!rc && steps > 0)
         t->cfg.steps = steps;
     if (rc) {
