@@ -51,7 +51,7 @@ build/libtempest.a: $(CORE_OBJ)
 # The hot loops want the vectoriser at full strength.
 build/src/core/kernels.o: KERNEL_OPT = -O3
 # -fno-trapping-math lets the gate loops' clamps be vectorised.
-build/src/core/train_net.o: KERNEL_OPT = -O3 -fno-trapping-math
+build/src/core/train_%.o: KERNEL_OPT = -O3 -fno-trapping-math
 
 build/%.o: %.c | deps
 	@mkdir -p $(dir $@)

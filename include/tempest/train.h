@@ -2,7 +2,7 @@
  *
  * The model is tools/train_pytorch.py's: embedding -> L stacked LSTM layers
  * -> linear head, with PyTorch's parameter names, initialisation ranges and
- * equations. Training is that script's too: `batch` contiguous streams of the
+ * equations; or the same with GRU or vanilla RNN layers (train_cell.h). Training is that script's too: `batch` contiguous streams of the
  * training text, truncated BPTT over `seq` tokens with the state carried
  * between chunks, cross-entropy, total-norm gradient clipping, Adam with
  * PyTorch's defaults and a cosine learning-rate decay to 5%.
@@ -19,6 +19,7 @@
 
 #include "tempest/error.h"
 #include "tempest/rng.h"
+#include "tempest/train_cell.h"
 #include "tempest/vocab.h"
 
 /* Validation tokens scored at intermediate evaluations (the last one scores
@@ -28,6 +29,7 @@
 #define TP_TRAIN_EVAL_SEQ 256
 
 typedef struct tp_train_config {
+    tp_train_cell_kind cell;
     tp_tokenizer tokenizer;
     int vocab_limit; /* word: most tokens kept, "\n" and "<unk>" included */
     int embed, hidden, layers;
@@ -54,6 +56,7 @@ typedef struct tp_train_tensor {
 #define TP_TRAIN_MAX_TENSORS (3 + 4 * 16)
 
 typedef struct tp_train_net {
+    const tp_train_cell *cell;
     int n_vocab, n_embed, n_hidden, n_layers;
     tp_train_tensor tensors[TP_TRAIN_MAX_TENSORS];
     int n_tensors;
@@ -125,8 +128,8 @@ double tp_train_lr(const tp_train_config *cfg, long k);
 
 /* ---- the network (train_net.c) ------------------------------------------ */
 
-tp_status tp_train_net_init(tp_train_net *net, int vocab, int embed, int hidden, int layers,
-                            tp_rng *rng, tp_error *err);
+tp_status tp_train_net_init(tp_train_net *net, tp_train_cell_kind cell, int vocab, int embed,
+                            int hidden, int layers, tp_rng *rng, tp_error *err);
 void tp_train_net_free(tp_train_net *net);
 const tp_train_tensor *tp_train_net_find(const tp_train_net *net, const char *name);
 
@@ -135,7 +138,7 @@ tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_b
 void tp_train_work_free(tp_train_work *w);
 
 /* Forward a chunk: in and target are [seq][batch] (time-major) token ids;
- * state is [2][L][batch][H] (h then c), read as the start state and
+ * state is [2][L][batch][H] (h then c; c unused but for LSTM), read as the start state and
  * overwritten with the end state. dropout > 0 drops between layers, with
  * masks drawn from rng. Returns the summed cross-entropy in nats. With
  * backward set, net->grads receives d(mean loss)/d(params) (overwritten). */

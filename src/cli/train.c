@@ -15,25 +15,27 @@
 
 static const char HELP[] =
     "Usage: tempest train --text FILE --out MODEL [options]\n"
-    "Train an embedding -> LSTM -> linear language model on FILE, as\n"
+    "Train an embedding -> LSTM (or GRU, RNN) -> linear language model on FILE, as\n"
     "tools/train_pytorch.py does (truncated BPTT over --batch contiguous streams,\n"
     "Adam, gradient clipping, cosine learning-rate decay to 5%), and write MODEL,\n"
     "a safetensors file every tempest command and train_pytorch.py's model class\n"
     "load. The last --val-fraction of the text is held out for validation.\n\n"
     "  --text FILE            UTF-8 training text\n"
     "  --out MODEL            the model, rewritten at every evaluation\n"
+    "  --cell C               lstm (default), gru, rnn_tanh or rnn_relu: PyTorch's\n"
+    "                         nn.LSTM, nn.GRU, nn.RNN (module lstm., gru., rnn.)\n"
     "  --tokenizer char|word  characters (default), or words and punctuation marks\n"
     "  --vocab-limit N        word: keep the N-2 most frequent words, plus a newline\n"
     "                         token and <unk> for the rest (default 8000)\n"
     "  --embed E              embedding width, 1 to 65536 (default 64)\n"
-    "  --hidden H             LSTM width, 1 to 65536 (default 256)\n"
-    "  --layers L             LSTM layers, 1 to 16 (default 2)\n"
+    "  --hidden H             recurrent width, 1 to 65536 (default 256)\n"
+    "  --layers L             recurrent layers, 1 to 16 (default 2)\n"
     "  --seq N                tokens per truncated-BPTT chunk (default 128)\n"
     "  --batch N              parallel streams of the text (default 32)\n"
     "  --lr R                 Adam learning rate (default 0.002)\n"
     "  --clip R               gradient norm limit (default 5)\n"
-    "  --dropout P            dropout between LSTM layers, 0 to <1, as nn.LSTM\n"
-    "                         (default 0)\n"
+    "  --dropout P            dropout between recurrent layers, 0 to 0.99, as nn.LSTM\n"
+    "                         applies it (not on the last layer's output; default 0)\n"
     "  --steps N              optimisation steps, the schedule's length (default 3000)\n"
     "  --minutes M            stop after M minutes; without --steps, the schedule is\n"
     "                         sized to fit M minutes from the speed of the first steps\n"
@@ -60,7 +62,7 @@ enum {
     OPT_TEXT = TP_OPT_FIRST_OWN, OPT_OUT, OPT_TOKENIZER, OPT_VOCAB_LIMIT, OPT_EMBED,
     OPT_HIDDEN, OPT_LAYERS, OPT_SEQ, OPT_BATCH, OPT_LR, OPT_CLIP, OPT_DROPOUT, OPT_STEPS,
     OPT_MINUTES, OPT_EVAL_EVERY, OPT_VAL_FRACTION, OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME,
-    OPT_INIT, OPT_STOP_AFTER, OPT_LOG_EVERY, OPT_SAMPLE_LENGTH,
+    OPT_INIT, OPT_STOP_AFTER, OPT_LOG_EVERY, OPT_SAMPLE_LENGTH, OPT_CELL,
 };
 
 struct train_args {
@@ -96,6 +98,14 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
         if (rc)
             tp_fail(err, TP_ERR_USAGE, "--tokenizer '%.40s' is not char or word", arg);
         return rc ? TP_ERR_USAGE : TP_OK;
+    }
+    case OPT_CELL: {
+        int kind = tp_train_cell_parse(arg);
+        if (kind < 0)
+            return tp_fail(err, TP_ERR_USAGE, "--cell '%.40s' is not lstm, gru, rnn_tanh or "
+                           "rnn_relu", arg);
+        c->cell = (tp_train_cell_kind)kind;
+        return TP_OK;
     }
     case OPT_VOCAB_LIMIT:
         return set_int("--vocab-limit", arg, 3, TP_VOCAB_MAX_SIZE, &c->vocab_limit, err);
@@ -279,8 +289,9 @@ static int run(struct train_args *a)
                     .val = NAN, .first_step = t->step};
     char tbuf[4096];
     snprintf(tbuf, sizeof tbuf, "%s", a->text);
-    snprintf(r.desc, sizeof r.desc, "%s LSTM embed=%d hidden=%d layers=%d trained on %s by "
-             "tempest train", tp_tokenizer_name(t->cfg.tokenizer), t->cfg.embed,
+    snprintf(r.desc, sizeof r.desc, "%s %s embed=%d hidden=%d layers=%d trained on %s by "
+             "tempest train", tp_tokenizer_name(t->cfg.tokenizer), t->net.cell->label,
+             t->cfg.embed,
              t->cfg.hidden, t->cfg.layers, basename(tbuf));
     printf("train: %d tokens in the vocabulary, %ld training and %ld held-out tokens, "
            "%zu parameters, %d thread(s), step %ld of %ld\n", tp_vocab_size(t->vocab),
@@ -325,6 +336,7 @@ int tp_cmd_train(int argc, char **argv)
         {"stop-after", required_argument, 0, OPT_STOP_AFTER},
         {"log-every", required_argument, 0, OPT_LOG_EVERY},
         {"sample-length", required_argument, 0, OPT_SAMPLE_LENGTH},
+        {"cell", required_argument, 0, OPT_CELL},
         {0, 0, 0, 0},
     };
     tp_cli_common c;

@@ -47,6 +47,8 @@ static tp_status check_real(const char *flag, double v, double lo, double hi, in
 tp_status tp_train_config_check(const tp_train_config *c, tp_error *err)
 {
     tp_status rc;
+    if (!tp_train_cell_of(c->cell))
+        return tp_fail(err, TP_ERR_USAGE, "unknown cell kind %d", (int)c->cell);
     if ((rc = check_int("--embed", c->embed, 1, 65536, err)) ||
         (rc = check_int("--hidden", c->hidden, 1, 65536, err)) ||
         (rc = check_int("--layers", c->layers, 1, 16, err)) ||
@@ -134,8 +136,8 @@ tp_status tp_trainer_setup(tp_trainer *t, const char *text, size_t len, tp_error
 {
     tp_status rc = load_text(t, text, len, err);
     if (!rc)
-        rc = tp_train_net_init(&t->net, tp_vocab_size(t->vocab), t->cfg.embed, t->cfg.hidden,
-                               t->cfg.layers, &t->rng, err);
+        rc = tp_train_net_init(&t->net, t->cfg.cell, tp_vocab_size(t->vocab), t->cfg.embed,
+                               t->cfg.hidden, t->cfg.layers, &t->rng, err);
     if (!rc)
         rc = allocate(t, err);
     return rc;

@@ -71,9 +71,18 @@ static tp_status save(const tp_trainer *t, const char *path, const char *descrip
     char *vocab = vocab_json(t->vocab);
     if (!vocab)
         return tp_fail(err, TP_ERR_NOMEM, "out of memory writing '%s'", path);
-    const char *meta[] = {"tokenizer", tp_tokenizer_name(tp_vocab_kind(t->vocab)), "vocab",
-                          vocab, "description", description, CKPT_KEY, ckpt_json};
-    tp_status rc = tp_st_write(path, items, n, meta, ckpt_json ? 4 : 3, err);
+    const char *meta[10] = {"tokenizer", tp_tokenizer_name(tp_vocab_kind(t->vocab)), "vocab",
+                            vocab, "description", description};
+    int n_meta = 3;
+    if (t->net.cell->nonlinearity) {
+        meta[2 * n_meta] = "nonlinearity"; /* nn.RNN's, which no tensor records */
+        meta[2 * n_meta++ + 1] = t->net.cell->nonlinearity;
+    }
+    if (ckpt_json) {
+        meta[2 * n_meta] = CKPT_KEY;
+        meta[2 * n_meta++ + 1] = ckpt_json;
+    }
+    tp_status rc = tp_st_write(path, items, n, meta, n_meta, err);
     free(vocab);
     return rc;
 }
@@ -99,6 +108,7 @@ static char *checkpoint_json(const tp_trainer *t)
         return NULL;
     cJSON_AddNumberToObject(o, "version", CKPT_VERSION);
     cJSON_AddStringToObject(o, "tokenizer", tp_tokenizer_name(c->tokenizer));
+    cJSON_AddStringToObject(o, "cell", t->net.cell->name);
     cJSON_AddNumberToObject(o, "vocab_limit", c->vocab_limit);
     cJSON_AddNumberToObject(o, "embed", c->embed);
     cJSON_AddNumberToObject(o, "hidden", c->hidden);
@@ -225,6 +235,10 @@ static tp_status parse_config(const char *json, tp_trainer *t, uint64_t *hash, t
     }
     const cJSON *tok = o ? cJSON_GetObjectItemCaseSensitive(o, "tokenizer") : NULL;
     ok = ok && cJSON_IsString(tok) && !tp_tokenizer_parse(tok->valuestring, &c->tokenizer, err);
+    const cJSON *cell = o ? cJSON_GetObjectItemCaseSensitive(o, "cell") : NULL;
+    int kind = cJSON_IsString(cell) ? tp_train_cell_parse(cell->valuestring) : -1;
+    ok = ok && kind >= 0;
+    c->cell = kind >= 0 ? (tp_train_cell_kind)kind : TP_TRAIN_LSTM;
     double sl = 0;
     ok = ok && get_num(o, "sample_length", &sl);
     cJSON_Delete(o);

@@ -1,5 +1,6 @@
-/* train_net.c - the trainable embedding -> LSTM -> linear network: parameter
- * layout and initialisation, and a chunk's forward and backward pass.
+/* train_net.c - the trainable embedding -> recurrent layers -> linear
+ * network: parameter layout and initialisation, and a chunk's forward and
+ * backward pass around the cell's own step (train_cell.h).
  *
  * Rows are time-major (row t * batch + b) so that one time step's rows are
  * contiguous: the input projection of a whole chunk is one sgemm, each time
@@ -19,11 +20,13 @@ struct tp_train_work {
     int max_seq, max_batch, n_vocab;
     float *x0;           /* [rows][E] embedded input */
     float *hs[16], *cs[16]; /* per layer [(seq + 1) * batch][H]: start state, then each step */
-    float *gates[16];    /* per layer [rows][4H]: activated i, f, g, o */
+    float *saved[16];    /* per layer [rows][4H]: what the cell keeps for backward */
+    float *gh;           /* [batch][G*H]: one step's recurrent product (unfused cells) */
+    float *dzh;          /* [rows][G*H]: d loss / d recurrent pre-activations (unfused) */
     float *dropped[16];  /* per layer [rows][H]: dropped-out output (input of the next) */
     float *mask[16];     /* per layer [rows][H]: 0 or 1 / (1 - p) */
     float *logits;       /* [rows][V], then d loss / d logits */
-    float *dz;           /* [rows][4H] */
+    float *dz;           /* [rows][G*H]: d loss / d input pre-activations */
     float *dh;           /* [rows][H]: d loss / d layer output */
     float *dx;           /* [rows][max(E, H)] */
     float *dh_next, *dc_next; /* [batch][H] */
@@ -44,18 +47,19 @@ static void add_tensor(tp_train_net *net, const char *name, int rows, int cols)
 
 static void layout(tp_train_net *net)
 {
-    int V = net->n_vocab, E = net->n_embed, H = net->n_hidden;
+    int V = net->n_vocab, E = net->n_embed, H = net->n_hidden, G = net->cell->gates;
+    const char *mod = net->cell->module;
     char name[48];
     add_tensor(net, "embed.weight", V, E);
     for (int l = 0; l < net->n_layers; l++) {
-        snprintf(name, sizeof name, "lstm.weight_ih_l%d", l);
-        add_tensor(net, name, 4 * H, l ? H : E);
-        snprintf(name, sizeof name, "lstm.weight_hh_l%d", l);
-        add_tensor(net, name, 4 * H, H);
-        snprintf(name, sizeof name, "lstm.bias_ih_l%d", l);
-        add_tensor(net, name, 4 * H, 0);
-        snprintf(name, sizeof name, "lstm.bias_hh_l%d", l);
-        add_tensor(net, name, 4 * H, 0);
+        snprintf(name, sizeof name, "%s.weight_ih_l%d", mod, l);
+        add_tensor(net, name, G * H, l ? H : E);
+        snprintf(name, sizeof name, "%s.weight_hh_l%d", mod, l);
+        add_tensor(net, name, G * H, H);
+        snprintf(name, sizeof name, "%s.bias_ih_l%d", mod, l);
+        add_tensor(net, name, G * H, 0);
+        snprintf(name, sizeof name, "%s.bias_hh_l%d", mod, l);
+        add_tensor(net, name, G * H, 0);
     }
     add_tensor(net, "head.weight", V, H);
     add_tensor(net, "head.bias", V, 0);
@@ -76,10 +80,13 @@ static void fill_normal(float *p, size_t n, tp_rng *rng)
     }
 }
 
-tp_status tp_train_net_init(tp_train_net *net, int vocab, int embed, int hidden, int layers,
-                            tp_rng *rng, tp_error *err)
+tp_status tp_train_net_init(tp_train_net *net, tp_train_cell_kind cell, int vocab, int embed,
+                            int hidden, int layers, tp_rng *rng, tp_error *err)
 {
     memset(net, 0, sizeof *net);
+    net->cell = tp_train_cell_of(cell);
+    if (!net->cell)
+        return tp_fail(err, TP_ERR_USAGE, "unknown cell kind %d", (int)cell);
     net->n_vocab = vocab;
     net->n_embed = embed;
     net->n_hidden = hidden;
@@ -91,7 +98,8 @@ tp_status tp_train_net_init(tp_train_net *net, int vocab, int embed, int hidden,
         tp_train_net_free(net);
         return tp_fail(err, TP_ERR_NOMEM, "out of memory for %zu parameters", net->n_params);
     }
-    /* PyTorch's ranges: embedding N(0, 1); LSTM and Linear U(-1/sqrt(H), 1/sqrt(H)). */
+    /* PyTorch's ranges: embedding N(0, 1); recurrent layers and Linear
+     * U(-1/sqrt(H), 1/sqrt(H)). */
     double bound = 1.0 / sqrt((double)hidden);
     for (int i = 0; i < net->n_tensors; i++) {
         const tp_train_tensor *t = &net->tensors[i];
@@ -134,12 +142,14 @@ void tp_train_work_free(tp_train_work *w)
     for (int l = 0; l < 16; l++) {
         free(w->hs[l]);
         free(w->cs[l]);
-        free(w->gates[l]);
+        free(w->saved[l]);
         free(w->dropped[l]);
         free(w->mask[l]);
     }
     free(w->logits);
     free(w->dz);
+    free(w->dzh);
+    free(w->gh);
     free(w->dh);
     free(w->dx);
     free(w->dh_next);
@@ -162,6 +172,7 @@ tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_b
         return NULL;
     int ok = 1;
     size_t rows = (size_t)max_seq * (size_t)max_batch, H = (size_t)net->n_hidden;
+    size_t GH = (size_t)net->cell->gates * H;
     size_t wide = (size_t)(net->n_embed > net->n_hidden ? net->n_embed : net->n_hidden);
     w->max_seq = max_seq;
     w->max_batch = max_batch;
@@ -170,12 +181,16 @@ tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_b
     for (int l = 0; l < net->n_layers; l++) {
         w->hs[l] = floats((rows + (size_t)max_batch) * H, &ok);
         w->cs[l] = floats((rows + (size_t)max_batch) * H, &ok);
-        w->gates[l] = floats(rows * 4 * H, &ok);
+        w->saved[l] = floats(rows * 4 * H, &ok);
         w->dropped[l] = floats(rows * H, &ok);
         w->mask[l] = floats(rows * H, &ok);
     }
     w->logits = floats(rows * (size_t)net->n_vocab, &ok);
-    w->dz = floats(rows * 4 * H, &ok);
+    w->dz = floats(rows * GH, &ok);
+    if (!net->cell->fused) {
+        w->dzh = floats(rows * GH, &ok);
+        w->gh = floats((size_t)max_batch * GH, &ok);
+    }
     w->dh = floats(rows * H, &ok);
     w->dx = floats(rows * wide, &ok);
     w->dh_next = floats((size_t)max_batch * H, &ok);
@@ -194,100 +209,42 @@ const float *tp_train_work_logits(const tp_train_work *w, int seq, int batch, in
 
 /* ---- forward ---------------------------------------------------------- */
 
-/* e^x for the gate math, branch-free so that the compiler vectorises the
- * gate loops (libm's expf and tanhf were a third of a training step):
- * x = n ln2 + r, a degree-6 polynomial for e^r, 2^n put in the exponent
- * bits; relative error about 2e-7, clamped where 2^n stays normal. */
-static inline float exp_approx(float x)
+/* Each row of y (rows x n) set to bias: the products then add onto it. */
+static void fill_rows(float *y, const float *bias, int rows, int n)
 {
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    /* round to nearest by the 1.5 * 2^23 trick: no libm call */
-    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float e = p * r * r + r + 1.0f;
-    union {
-        int32_t i;
-        float f;
-    } scale = {.i = ((int32_t)n + 127) << 23};
-    return e * scale.f;
-}
-
-static inline float sigmoidf(float x)
-{
-    return 1.0f / (1.0f + exp_approx(-x));
-}
-
-static inline float tanh_approx(float x)
-{
-    return 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
-}
-
-/* The gate loops are compiled twice, for AVX2 and for any x86-64, and
- * the loader picks one for the CPU (the same one every run on a machine). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GATE_LOOP __attribute__((target_clones("avx2", "default")))
-#else
-#define GATE_LOOP
-#endif
-
-/* One row's gate math, fused; the gates are separate restrict pointers so
- * that the compiler vectorises the loop. */
-GATE_LOOP static void cell_row_forward(float *restrict zi, float *restrict zf, float *restrict zg,
-                             float *restrict zo, const float *restrict cp, float *restrict c,
-                             float *restrict h, int H)
-{
-    for (int j = 0; j < H; j++) {
-        float i = sigmoidf(zi[j]), f = sigmoidf(zf[j]);
-        float g = tanh_approx(zg[j]), o = sigmoidf(zo[j]);
-        zi[j] = i;
-        zf[j] = f;
-        zg[j] = g;
-        zo[j] = o;
-        c[j] = f * cp[j] + i * g;
-        h[j] = o * tanh_approx(c[j]);
-    }
-}
-
-/* Gate math of one time step: z (pre-activations, [batch][4H]) is replaced
- * by the activations; c and h are the step's new state. */
-static void lstm_cell_forward(float *z, const float *c_prev, float *c, float *h, int batch,
-                              int H)
-{
-    for (int b = 0; b < batch; b++) {
-        float *zb = z + (size_t)b * 4 * H;
-        cell_row_forward(zb, zb + H, zb + 2 * H, zb + 3 * H, c_prev + (size_t)b * H,
-                         c + (size_t)b * H, h + (size_t)b * H, H);
-    }
+    for (int r = 0; r < rows; r++)
+        memcpy(y + (size_t)r * n, bias, (size_t)n * sizeof(float));
 }
 
 static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, const float *x,
                           int n_in, int seq, int batch)
 {
-    int H = net->n_hidden, rows = seq * batch;
+    const tp_train_cell *cell = net->cell;
+    int H = net->n_hidden, GH = cell->gates * H, rows = seq * batch;
     const float *w_ih = net->params + layer_tensor(net, l, 0)->offset;
     const float *w_hh = net->params + layer_tensor(net, l, 1)->offset;
     const float *b_ih = net->params + layer_tensor(net, l, 2)->offset;
     const float *b_hh = net->params + layer_tensor(net, l, 3)->offset;
-    float *z = w->gates[l];
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < 4 * H; j++)
-            z[(size_t)r * 4 * H + j] = b_ih[j] + b_hh[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, 4 * H, n_in, 1.0f, x, n_in,
-                w_ih, n_in, 1.0f, z, 4 * H);
+    float *gi = w->dz; /* free until backward: the input pre-activations */
+    fill_rows(gi, b_ih, rows, GH);
+    if (cell->fused)
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < GH; j++)
+                gi[(size_t)r * GH + j] += b_hh[j];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, GH, n_in, 1.0f, x, n_in,
+                w_ih, n_in, 1.0f, gi, GH);
+    size_t bh = (size_t)batch * H;
     for (int t = 0; t < seq; t++) {
-        float *zt = z + (size_t)t * batch * 4 * H;
-        const float *h_prev = w->hs[l] + (size_t)t * batch * H;
-        const float *c_prev = w->cs[l] + (size_t)t * batch * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, 4 * H, H, 1.0f, h_prev, H,
-                    w_hh, H, 1.0f, zt, 4 * H);
-        lstm_cell_forward(zt, c_prev, w->cs[l] + (size_t)(t + 1) * batch * H,
-                          w->hs[l] + (size_t)(t + 1) * batch * H, batch, H);
+        float *git = gi + (size_t)t * batch * GH;
+        const float *h_prev = w->hs[l] + (size_t)t * bh, *c_prev = w->cs[l] + (size_t)t * bh;
+        float *gh = cell->fused ? git : w->gh;
+        if (!cell->fused)
+            fill_rows(gh, b_hh, batch, GH);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, GH, H, 1.0f, h_prev, H,
+                    w_hh, H, 1.0f, gh, GH);
+        cell->forward(git, cell->fused ? NULL : gh, h_prev, c_prev,
+                      w->hs[l] + (size_t)(t + 1) * bh, w->cs[l] + (size_t)(t + 1) * bh,
+                      w->saved[l] + (size_t)t * batch * 4 * H, batch, H);
     }
 }
 
@@ -327,56 +284,40 @@ static double softmax_xent(float *logits, const int *target, int rows, int V, in
 
 /* ---- backward --------------------------------------------------------- */
 
-/* One row of one step back: from d loss / d h (from above, dh_up, and from
- * the next step, dh_next) and d loss / d c from the next step (dc, updated
- * in place to the previous step's), d loss / d each gate's pre-activation. */
-GATE_LOOP static void cell_row_backward(const float *restrict i_, const float *restrict f_,
-                              const float *restrict g_, const float *restrict o_,
-                              const float *restrict c, const float *restrict cp,
-                              const float *restrict dh_up, const float *restrict dh_next,
-                              float *restrict dc_io, float *restrict di, float *restrict df,
-                              float *restrict dg, float *restrict d_o, int H)
-{
-    for (int j = 0; j < H; j++) {
-        float i = i_[j], f = f_[j], g = g_[j], o = o_[j];
-        float tc = tanh_approx(c[j]);
-        float dh = dh_up[j] + dh_next[j];
-        float dc = dc_io[j] + dh * o * (1 - tc * tc);
-        di[j] = dc * g * i * (1 - i);
-        df[j] = dc * cp[j] * f * (1 - f);
-        dg[j] = dc * i * (1 - g * g);
-        d_o[j] = dh * tc * o * (1 - o);
-        dc_io[j] = dc * f;
-    }
-}
-
 /* Back through time for one layer: w->dh holds d loss / d h_t from above;
- * fills w->dz with d loss / d pre-activations. */
+ * fills w->dz (and w->dzh) with d loss / d pre-activations. */
 static void layer_backward_time(const tp_train_net *net, tp_train_work *w, int l, int seq,
                                 int batch)
 {
-    int H = net->n_hidden;
+    const tp_train_cell *cell = net->cell;
+    int H = net->n_hidden, GH = cell->gates * H;
     const float *w_hh = net->params + layer_tensor(net, l, 1)->offset;
     size_t bh = (size_t)batch * H;
     memset(w->dh_next, 0, bh * sizeof(float));
     memset(w->dc_next, 0, bh * sizeof(float));
     for (int t = seq - 1; t >= 0; t--) {
-        const float *gt = w->gates[l] + (size_t)t * batch * 4 * H;
-        const float *c = w->cs[l] + (size_t)(t + 1) * bh, *cp = w->cs[l] + (size_t)t * bh;
         const float *dht = w->dh + (size_t)t * bh;
-        float *dzt = w->dz + (size_t)t * batch * 4 * H;
-        for (int b = 0; b < batch; b++) {
-            const float *g4 = gt + (size_t)b * 4 * H;
-            float *d4 = dzt + (size_t)b * 4 * H;
-            size_t k = (size_t)b * H;
-            cell_row_backward(g4, g4 + H, g4 + 2 * H, g4 + 3 * H, c + k, cp + k, dht + k,
-                              w->dh_next + k, w->dc_next + k, d4, d4 + H, d4 + 2 * H,
-                              d4 + 3 * H, H);
-        }
+        for (size_t k = 0; k < bh; k++)
+            w->dh_next[k] += dht[k];
+        float *dgi = w->dz + (size_t)t * batch * GH;
+        float *dgh = cell->fused ? dgi : w->dzh + (size_t)t * batch * GH;
+        cell->backward(w->saved[l] + (size_t)t * batch * 4 * H, w->hs[l] + (size_t)t * bh,
+                       w->cs[l] + (size_t)t * bh, w->cs[l] + (size_t)(t + 1) * bh,
+                       w->hs[l] + (size_t)(t + 1) * bh, w->dh_next, w->dc_next, dgi, dgh,
+                       batch, H);
         if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, H, 4 * H, 1.0f, dzt,
-                        4 * H, w_hh, H, 0.0f, w->dh_next, H);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, H, GH, 1.0f, dgh,
+                        GH, w_hh, H, 1.0f, w->dh_next, H);
     }
+}
+
+/* Column sums of d (rows x n) into g. */
+static void column_sums(const float *d, int rows, int n, float *g)
+{
+    memset(g, 0, (size_t)n * sizeof(float));
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n; j++)
+            g[j] += d[(size_t)r * n + j];
 }
 
 /* Weight gradients of layer l over the whole chunk, and d loss / d input
@@ -384,24 +325,19 @@ static void layer_backward_time(const tp_train_net *net, tp_train_work *w, int l
 static void layer_backward_weights(tp_train_net *net, tp_train_work *w, int l, const float *x,
                                    int n_in, int seq, int batch)
 {
-    int H = net->n_hidden, rows = seq * batch;
+    int H = net->n_hidden, GH = net->cell->gates * H, rows = seq * batch;
     const float *w_ih = net->params + layer_tensor(net, l, 0)->offset;
+    const float *dzh = net->cell->fused ? w->dz : w->dzh;
     float *g_ih = net->grads + layer_tensor(net, l, 0)->offset;
     float *g_hh = net->grads + layer_tensor(net, l, 1)->offset;
-    float *gb_ih = net->grads + layer_tensor(net, l, 2)->offset;
-    float *gb_hh = net->grads + layer_tensor(net, l, 3)->offset;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 4 * H, n_in, rows, 1.0f, w->dz,
-                4 * H, x, n_in, 0.0f, g_ih, n_in);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 4 * H, H, rows, 1.0f, w->dz, 4 * H,
-                w->hs[l], H, 0.0f, g_hh, H);
-    for (int j = 0; j < 4 * H; j++)
-        gb_ih[j] = 0;
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < 4 * H; j++)
-            gb_ih[j] += w->dz[(size_t)r * 4 * H + j];
-    memcpy(gb_hh, gb_ih, (size_t)4 * H * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_in, 4 * H, 1.0f, w->dz,
-                4 * H, w_ih, n_in, 0.0f, w->dx, n_in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, n_in, rows, 1.0f, w->dz, GH, x,
+                n_in, 0.0f, g_ih, n_in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, rows, 1.0f, dzh, GH, w->hs[l],
+                H, 0.0f, g_hh, H);
+    column_sums(w->dz, rows, GH, net->grads + layer_tensor(net, l, 2)->offset);
+    column_sums(dzh, rows, GH, net->grads + layer_tensor(net, l, 3)->offset);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_in, GH, 1.0f, w->dz, GH,
+                w_ih, n_in, 0.0f, w->dx, n_in);
 }
 
 static void head_backward(tp_train_net *net, tp_train_work *w, const float *top, int rows)
@@ -409,14 +345,9 @@ static void head_backward(tp_train_net *net, tp_train_work *w, const float *top,
     int V = net->n_vocab, H = net->n_hidden;
     const tp_train_tensor *hw = &net->tensors[net->n_tensors - 2];
     const tp_train_tensor *hb = &net->tensors[net->n_tensors - 1];
-    float *gb = net->grads + hb->offset;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, H, rows, 1.0f, w->logits, V, top,
                 H, 0.0f, net->grads + hw->offset, H);
-    for (int v = 0; v < V; v++)
-        gb[v] = 0;
-    for (int r = 0; r < rows; r++)
-        for (int v = 0; v < V; v++)
-            gb[v] += w->logits[(size_t)r * V + v];
+    column_sums(w->logits, rows, V, net->grads + hb->offset);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, V, 1.0f, w->logits, V,
                 net->params + hw->offset, H, 0.0f, w->dh, H);
 }
@@ -462,8 +393,7 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
     }
     const tp_train_tensor *hw = &net->tensors[net->n_tensors - 2];
     const tp_train_tensor *hb = &net->tensors[net->n_tensors - 1];
-    for (int r = 0; r < rows; r++)
-        memcpy(w->logits + (size_t)r * V, net->params + hb->offset, (size_t)V * sizeof(float));
+    fill_rows(w->logits, net->params + hb->offset, rows, V);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, V, H, 1.0f, x, H,
                 net->params + hw->offset, H, 1.0f, w->logits, V);
     double loss = softmax_xent(w->logits, target, rows, V, backward);

@@ -1,6 +1,6 @@
 /* test_train_grad.c - the trainer's backward pass against finite
- * differences, for every parameter tensor of a tiny two-layer model, with
- * and without dropout, from a non-zero carried state. */
+ * differences, for every parameter tensor of a tiny two-layer model of
+ * every cell kind, with and without dropout, from a non-zero carried state. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -25,13 +25,13 @@ static double loss_at(tp_train_net *net, tp_train_work *w, const float *state0,
     return tp_train_net_chunk(net, w, IN, OUT, SEQ, BATCH, state, dropout, &rng, backward);
 }
 
-static void check_gradients(double dropout)
+static void check_gradients(tp_train_cell_kind cell, double dropout)
 {
     tp_train_net net;
     tp_rng rng;
     tp_error err = {0};
     tp_rng_seed(&rng, 5);
-    cr_assert_eq(tp_train_net_init(&net, V, E, H, L, &rng, &err), TP_OK, "%s", err.msg);
+    cr_assert_eq(tp_train_net_init(&net, cell, V, E, H, L, &rng, &err), TP_OK, "%s", err.msg);
     tp_train_work *w = tp_train_work_new(&net, SEQ, BATCH);
     cr_assert_not_null(w);
     float state0[2 * L * BATCH * H];
@@ -41,6 +41,8 @@ static void check_gradients(double dropout)
     float *analytic = malloc(net.n_params * sizeof(float));
     memcpy(analytic, net.grads, net.n_params * sizeof(float));
     const double eps = 1e-2;
+    double base = loss_at(&net, w, state0, dropout, 0);
+    int checked = 0, skipped = 0;
     for (int ti = 0; ti < net.n_tensors; ti++) {
         const tp_train_tensor *t = &net.tensors[ti];
         double worst = 0;
@@ -51,28 +53,52 @@ static void check_gradients(double dropout)
             *p = saved - (float)eps;
             double down = loss_at(&net, w, state0, dropout, 0);
             *p = saved;
+            /* A relu kink inside [-eps, eps] makes the two one-sided slopes
+             * disagree; the central difference there is no derivative. */
+            if (fabs((up - base) - (base - down)) > 0.2 * fabs(up - down) + 1e-5) {
+                skipped++;
+                continue;
+            }
+            checked++;
             double numeric = (up - down) / (2 * eps) / (SEQ * BATCH);
             double diff = fabs(numeric - analytic[t->offset + k]);
             double rel = diff / fmax(1e-3, fabs(numeric) + fabs(analytic[t->offset + k]));
             if (rel > worst)
                 worst = rel;
         }
-        cr_expect_lt(worst, 2e-2, "%s: worst relative gradient error %g (dropout %g)", t->name,
-                     worst, dropout);
+        cr_expect_lt(worst, 2e-2, "%s %s: worst relative gradient error %g (dropout %g)",
+                     net.cell->name, t->name, worst, dropout);
     }
+    cr_expect_gt(checked, 10 * skipped, "%d checked, %d skipped at kinks", checked, skipped);
     free(analytic);
     tp_train_work_free(w);
     tp_train_net_free(&net);
 }
 
-Test(train_grad, every_tensor_matches_finite_differences)
+Test(train_grad, lstm_every_tensor_matches_finite_differences)
 {
-    check_gradients(0);
+    check_gradients(TP_TRAIN_LSTM, 0);
 }
 
-Test(train_grad, with_dropout_between_layers)
+Test(train_grad, lstm_with_dropout_between_layers)
 {
-    check_gradients(0.3);
+    check_gradients(TP_TRAIN_LSTM, 0.3);
+}
+
+Test(train_grad, gru_every_tensor_matches_finite_differences)
+{
+    check_gradients(TP_TRAIN_GRU, 0);
+    check_gradients(TP_TRAIN_GRU, 0.3);
+}
+
+Test(train_grad, rnn_tanh_every_tensor_matches_finite_differences)
+{
+    check_gradients(TP_TRAIN_RNN_TANH, 0);
+}
+
+Test(train_grad, rnn_relu_every_tensor_matches_finite_differences)
+{
+    check_gradients(TP_TRAIN_RNN_RELU, 0);
 }
 
 Test(train_grad, bias_pairs_get_the_same_gradient)
@@ -81,7 +107,7 @@ Test(train_grad, bias_pairs_get_the_same_gradient)
     tp_rng rng;
     tp_error err = {0};
     tp_rng_seed(&rng, 7);
-    cr_assert_eq(tp_train_net_init(&net, V, E, H, 1, &rng, &err), TP_OK);
+    cr_assert_eq(tp_train_net_init(&net, TP_TRAIN_LSTM, V, E, H, 1, &rng, &err), TP_OK);
     tp_train_work *w = tp_train_work_new(&net, SEQ, BATCH);
     float state[2 * BATCH * H] = {0};
     tp_train_net_chunk(&net, w, IN, OUT, SEQ, BATCH, state, 0, NULL, 1);
