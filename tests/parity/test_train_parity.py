@@ -6,6 +6,8 @@
   training loss of every one of 50 steps agrees with PyTorch's
   (tools/train_pytorch.py's loop: streams, truncated BPTT, Adam, clipping,
   cosine schedule) within 0.01 nats;
+- cells: the same for GRU and vanilla RNN (tanh, relu) models, nn.GRU /
+  nn.RNN under the names gru. / rnn., from weights PyTorch initialised;
 - round trip: the model tempest writes loads into train_pytorch.py's model
   class with load_state_dict(strict=True), with the same metadata, and gives
   the logits `tempest eval --dump-logits` gives.
@@ -56,13 +58,36 @@ def corpus_text():
     return "".join(out)
 
 
-def torch_losses(text, init_path):
+class CellLanguageModel(nn.Module):
+    """train_pytorch.py's model with a GRU or vanilla RNN in place of the LSTM."""
+
+    def __init__(self, cell, vocab_size):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, EMBED)
+        kind = {"gru": nn.GRU, "rnn_tanh": nn.RNN, "rnn_relu": nn.RNN}[cell]
+        extra = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
+        self.module_name = "gru" if cell == "gru" else "rnn"
+        setattr(self, self.module_name, kind(EMBED, HIDDEN, LAYERS, batch_first=True, **extra))
+        self.head = nn.Linear(HIDDEN, vocab_size)
+
+    def forward(self, tokens, state=None):
+        out, state = getattr(self, self.module_name)(self.embed(tokens), state)
+        return self.head(out), state
+
+
+def make_model(cell, vocab_size):
+    if cell == "lstm":
+        return train_pytorch.LSTMLanguageModel(vocab_size, EMBED, HIDDEN, LAYERS, 0.0)
+    return CellLanguageModel(cell, vocab_size)
+
+
+def torch_losses(text, init_path, cell="lstm"):
     """train_pytorch.py's loop, from the weights in init_path, per-step losses."""
     torch.set_num_threads(1)
     vocab = train_pytorch.char_vocab(text)
     ids = train_pytorch.encode(text, vocab)
     train_ids, _ = train_pytorch.split(ids, 0.1)
-    model = train_pytorch.LSTMLanguageModel(len(vocab), EMBED, HIDDEN, LAYERS, 0.0)
+    model = make_model(cell, len(vocab))
     tensors, _ = safetensors_io.load(init_path)
     model.load_state_dict(tensors, strict=True)
     rows = train_pytorch.streams(train_ids, BATCH)
@@ -76,7 +101,8 @@ def torch_losses(text, init_path):
         x, y = rows[:, pos:pos + SEQ], rows[:, pos + 1:pos + SEQ + 1]
         pos += SEQ
         if state is not None:
-            state = tuple(s.detach() for s in state)
+            state = tuple(s.detach() for s in state) if isinstance(state, tuple) \
+                else state.detach()
         logits, state = model(x, state)
         loss = nn.functional.cross_entropy(logits.reshape(-1, len(vocab)), y.reshape(-1))
         opt.zero_grad()
@@ -88,8 +114,9 @@ def torch_losses(text, init_path):
     return losses
 
 
-def tempest_losses(text_path, init_path, out_path):
+def tempest_losses(text_path, init_path, out_path, cell="lstm"):
     cmd = [TEMPEST, "train", "--text", text_path, "--out", out_path, "--init", init_path,
+           "--cell", cell,
            "--embed", str(EMBED), "--hidden", str(HIDDEN), "--layers", str(LAYERS),
            "--seq", str(SEQ), "--batch", str(BATCH), "--lr", str(LR), "--clip", str(CLIP),
            "--steps", str(STEPS), "--eval-every", str(STEPS), "--log-every", "1",
@@ -119,6 +146,38 @@ def check_parity(text, text_path):
            f"worst loss difference {worst:.4g} (tolerance {TOL}), torch "
            f"{ref[0]:.4f} -> {ref[-1]:.4f}")
     return out
+
+
+def check_cell(text, text_path, cell):
+    """A GRU or RNN: PyTorch initialises, both train 50 steps."""
+    torch.manual_seed(6)
+    vocab = train_pytorch.char_vocab(text)
+    model = make_model(cell, len(vocab))
+    meta = train_pytorch.metadata(vocab, "init")
+    if cell.startswith("rnn"):
+        meta["nonlinearity"] = cell[4:]
+    init = os.path.join(TMP, f"init-{cell}.safetensors")
+    state = {k: v for k, v in model.state_dict().items()}
+    safetensors_io.save(init, state, meta)
+    out = os.path.join(TMP, f"trained-{cell}.safetensors")
+    try:
+        mine = tempest_losses(text_path, init, out, cell)
+    except RuntimeError as e:
+        report(False, f"train-parity-{cell}", str(e)[:300])
+        return
+    ref = torch_losses(text, init, cell)
+    worst = max(abs(a - b) for a, b in zip(mine, ref)) if len(mine) == STEPS else float("inf")
+    print(f"# {cell}: step {STEPS} tempest {mine[-1]:.6f} torch {ref[-1]:.6f}; "
+          f"worst |diff| {worst:.2e}")
+    report(worst < TOL and ref[-1] < ref[0] - 0.3, f"train-parity-{cell}",
+           f"worst loss difference {worst:.4g}, torch {ref[0]:.4f} -> {ref[-1]:.4f}")
+    tensors, meta = safetensors_io.load(out)
+    try:
+        make_model(cell, len(vocab)).load_state_dict(tensors, strict=True)
+        ok = meta.get("nonlinearity") == (cell[4:] if cell.startswith("rnn") else None)
+        report(ok, f"train-round-trip-{cell}", f"metadata {meta.get('nonlinearity')}")
+    except RuntimeError as e:
+        report(False, f"train-round-trip-{cell}", str(e)[:300])
 
 
 def check_round_trip(text, model_path):
@@ -162,6 +221,8 @@ def main():
     out = check_parity(text, text_path)
     if out:
         check_round_trip(text, out)
+    for cell in ("gru", "rnn_tanh", "rnn_relu"):
+        check_cell(text, text_path, cell)
 
 
 if __name__ == "__main__":
