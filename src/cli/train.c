@@ -37,7 +37,8 @@ static const char HELP[] =
     "  --dropout P            dropout between recurrent layers, 0 to 0.99, as nn.LSTM\n"
     "                         applies it (not on the last layer's output; default 0)\n"
     "  --steps N              optimisation steps, the schedule's length (default 3000)\n"
-    "  --minutes M            stop after M minutes; without --steps, the schedule is\n"
+    "  --minutes M            stop after M minutes (then a last evaluation on all\n"
+    "                         the held-out text); without --steps, the schedule is\n"
     "                         sized to fit M minutes from the speed of the first steps\n"
     "  --eval-every N         validate, show a sample and checkpoint every N steps\n"
     "                         (default 500)\n"
@@ -294,9 +295,12 @@ static int run(struct train_args *a)
              t->cfg.embed,
              t->cfg.hidden, t->cfg.layers, basename(tbuf));
     printf("train: %d tokens in the vocabulary, %ld training and %ld held-out tokens, "
-           "%zu parameters, %d thread(s), step %ld of %ld\n", tp_vocab_size(t->vocab),
-           t->n_train, t->n_ids - t->n_train, t->net.n_params, (int)a->threads, t->step,
-           t->cfg.steps);
+           "%zu parameters, %d thread(s), step %ld of ", tp_vocab_size(t->vocab), t->n_train,
+           t->n_ids - t->n_train, t->net.n_params, (int)a->threads, t->step);
+    if (a->minutes > 0 && !a->steps_given && !a->resume)
+        printf("as many as fit in %g minutes\n", a->minutes);
+    else
+        printf("%ld\n", t->cfg.steps);
     fflush(stdout);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

@@ -123,3 +123,31 @@ if grep -q '[a-z] [a-zA-Z]' "$TMP/w.out" && ! grep -q ' [,.;?!]' "$TMP/w.out" &&
 else
     fail train-word-spacing "$(head -c 200 "$TMP/w.out")"
 fi
+
+# --minutes sizes the schedule and stops in time.
+start=$(date +%s)
+$T --text "$TEXT" --out "$TMP/t.st" $SMALL --minutes 0.03 --eval-every 1000000 \
+    >"$TMP/t.log" 2>&1
+took=$(($(date +%s) - start))
+if grep -q 'as many as fit in 0.03 minutes' "$TMP/t.log" && grep -q '^done: ' "$TMP/t.log" &&
+    [ "$took" -lt 30 ]; then
+    pass train-minutes
+else
+    fail train-minutes "took ${took}s: $(tail -2 "$TMP/t.log")"
+fi
+
+# Other cells: PyTorch names and nn.RNN's nonlinearity in the metadata.
+for cell in gru rnn_relu; do
+    $T --text "$TEXT" --out "$TMP/$cell.st" --cell $cell $SMALL --steps 4 --eval-every 4 \
+        >"$TMP/$cell.log" 2>&1
+    mod=${cell%%_*}
+    if head -c 4000 "$TMP/$cell.st" | grep -q "\"$mod.weight_hh_l1\"" &&
+        ! head -c 4000 "$TMP/$cell.st" | grep -q '"lstm\.' &&
+        { [ $cell = gru ] || head -c 4000 "$TMP/$cell.st" | grep -q '"nonlinearity":"relu"'; }; then
+        pass train-cell-$cell
+    else
+        fail train-cell-$cell "$(tail -2 "$TMP/$cell.log")"
+    fi
+done
+expect_error train-cell-unknown 2 "train: --cell 'transformer' is not lstm, gru" -- \
+    $T --text "$TEXT" --out "$TMP/m" --cell transformer
