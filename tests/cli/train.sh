@@ -151,3 +151,22 @@ for cell in gru rnn_relu; do
 done
 expect_error train-cell-unknown 2 "train: --cell 'transformer' is not lstm, gru" -- \
     $T --text "$TEXT" --out "$TMP/m" --cell transformer
+
+# The trainer's validation loss is what `tempest eval` reports on the
+# held-out tail (the engine runs what the trainer wrote, cell for cell).
+n=$(wc -c <"$TEXT")
+tail -c $((n / 10)) "$TEXT" >"$TMP/heldout.txt"
+for cell in lstm gru rnn_tanh; do
+    $T --text "$TEXT" --out "$TMP/e-$cell.st" --cell $cell $SMALL --steps 6 --eval-every 6 \
+        >"$TMP/e.log" 2>&1
+    want=$(sed -n 's/^step 6 val \([0-9.]*\).*/\1/p' "$TMP/e.log")
+    got=$($TEMPEST eval --model "$TMP/e-$cell.st" --text "$TMP/heldout.txt" 2>"$TMP/e.err" |
+        sed -n 's/^nats\/token *\([0-9.]*\)/\1/p')
+    if [ $cell != lstm ] && grep -q 'not supported\|LSTM only' "$TMP/e.err"; then
+        skip train-eval-agrees-$cell "this engine runs LSTM models only"
+    elif [ -n "$want" ] && [ "$want" = "$got" ]; then
+        pass train-eval-agrees-$cell
+    else
+        fail train-eval-agrees-$cell "trainer $want, eval $got $(head -c 200 "$TMP/e.err")"
+    fi
+done
