@@ -44,8 +44,10 @@ static const char HELP[] =
     "                         (default 500)\n"
     "  --val-fraction F       held-out fraction at the end of the text, 0 to 0.9\n"
     "                         (default 0.1)\n"
-    "  --threads N            BLAS threads, 1 to 256 (default: every CPU); the same\n"
-    "                         count gives the same numbers\n"
+    "  --threads N            threads, 1 to 256 (default: every CPU): the BLAS's for\n"
+    "                         whole-chunk products, blocks of streams for the time\n"
+    "                         steps; the same count gives the same numbers (on a\n"
+    "                         busy machine 1 can be faster)\n"
     "  --seed S               seed of the initial weights and dropout (default 1)\n"
     "  --checkpoint PATH      where checkpoints go (default MODEL.ckpt)\n"
     "  --resume CKPT          continue a run from its checkpoint, bit-identically\n"
@@ -286,6 +288,7 @@ static int run(struct train_args *a)
         return tp_cli_report("train", &err);
     }
     openblas_set_num_threads((int)a->threads);
+    t->net.threads = (int)a->threads;
     struct run r = {.a = a, .t = t, .tty = isatty(STDERR_FILENO), .start = now_s(),
                     .val = NAN, .first_step = t->step};
     char tbuf[4096];

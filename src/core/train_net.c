@@ -9,6 +9,9 @@
  */
 #include <cblas.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +88,7 @@ tp_status tp_train_net_init(tp_train_net *net, tp_train_cell_kind cell, int voca
 {
     memset(net, 0, sizeof *net);
     net->cell = tp_train_cell_of(cell);
+    net->threads = 1;
     if (!net->cell)
         return tp_fail(err, TP_ERR_USAGE, "unknown cell kind %d", (int)cell);
     net->n_vocab = vocab;
@@ -216,6 +220,58 @@ static void fill_rows(float *y, const float *bias, int rows, int n)
         memcpy(y + (size_t)r * n, bias, (size_t)n * sizeof(float));
 }
 
+/* The recurrence of each batch row is independent of the others, so the
+ * time loops run on blocks of rows, one block per thread: each step's
+ * product is then one single-threaded sgemm per block instead of one small
+ * product split by the BLAS (which costs more than it gains). */
+struct rows_job {
+    const tp_train_net *net;
+    tp_train_work *w;
+    int l, seq, batch;
+    const float *w_hh, *b_hh;
+};
+
+static void for_row_blocks(int threads, int batch, void (*fn)(struct rows_job *, int, int),
+                           struct rows_job *job)
+{
+#ifdef _OPENMP
+    if (threads > 1 && batch > 1) {
+        /* Inside the parallel region OpenBLAS runs each call on one thread. */
+#pragma omp parallel num_threads(threads < batch ? threads : batch)
+        {
+            int n = omp_get_num_threads(), id = omp_get_thread_num();
+            fn(job, batch * id / n, batch * (id + 1) / n);
+        }
+        return;
+    }
+#endif
+    fn(job, 0, batch);
+}
+
+/* Forward through time for batch rows [b0, b1) of layer job->l. */
+static void forward_rows(struct rows_job *job, int b0, int b1)
+{
+    const tp_train_cell *cell = job->net->cell;
+    tp_train_work *w = job->w;
+    int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch, nb = b1 - b0;
+    size_t bh = (size_t)batch * H;
+    for (int t = 0; t < job->seq; t++) {
+        size_t row = (size_t)t * batch + b0;
+        float *git = w->dz + row * GH;
+        const float *h_prev = w->hs[job->l] + (size_t)t * bh + (size_t)b0 * H;
+        const float *c_prev = w->cs[job->l] + (size_t)t * bh + (size_t)b0 * H;
+        float *gh = cell->fused ? git : w->gh + (size_t)b0 * GH;
+        if (!cell->fused)
+            fill_rows(gh, job->b_hh, nb, GH);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, GH, H, 1.0f, h_prev, H,
+                    job->w_hh, H, 1.0f, gh, GH);
+        cell->forward(git, cell->fused ? NULL : gh, h_prev, c_prev,
+                      w->hs[job->l] + (size_t)(t + 1) * bh + (size_t)b0 * H,
+                      w->cs[job->l] + (size_t)(t + 1) * bh + (size_t)b0 * H,
+                      w->saved[job->l] + row * 4 * H, nb, H);
+    }
+}
+
 static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, const float *x,
                           int n_in, int seq, int batch)
 {
@@ -225,7 +281,7 @@ static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, cons
     const float *w_hh = net->params + layer_tensor(net, l, 1)->offset;
     const float *b_ih = net->params + layer_tensor(net, l, 2)->offset;
     const float *b_hh = net->params + layer_tensor(net, l, 3)->offset;
-    float *gi = w->dz; /* free until backward: the input pre-activations */
+    float *gi = w->dz; /* free until backward: the input pre-activations (forward_rows) */
     fill_rows(gi, b_ih, rows, GH);
     if (cell->fused)
         for (int r = 0; r < rows; r++)
@@ -233,19 +289,8 @@ static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, cons
                 gi[(size_t)r * GH + j] += b_hh[j];
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, GH, n_in, 1.0f, x, n_in,
                 w_ih, n_in, 1.0f, gi, GH);
-    size_t bh = (size_t)batch * H;
-    for (int t = 0; t < seq; t++) {
-        float *git = gi + (size_t)t * batch * GH;
-        const float *h_prev = w->hs[l] + (size_t)t * bh, *c_prev = w->cs[l] + (size_t)t * bh;
-        float *gh = cell->fused ? git : w->gh;
-        if (!cell->fused)
-            fill_rows(gh, b_hh, batch, GH);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, GH, H, 1.0f, h_prev, H,
-                    w_hh, H, 1.0f, gh, GH);
-        cell->forward(git, cell->fused ? NULL : gh, h_prev, c_prev,
-                      w->hs[l] + (size_t)(t + 1) * bh, w->cs[l] + (size_t)(t + 1) * bh,
-                      w->saved[l] + (size_t)t * batch * 4 * H, batch, H);
-    }
+    struct rows_job job = {net, w, l, seq, batch, w_hh, b_hh};
+    for_row_blocks(net->threads, batch, forward_rows, &job);
 }
 
 /* Inverted dropout, as nn.LSTM applies between layers. */
@@ -284,31 +329,41 @@ static double softmax_xent(float *logits, const int *target, int rows, int V, in
 
 /* ---- backward --------------------------------------------------------- */
 
+/* Back through time for batch rows [b0, b1) of layer job->l. */
+static void backward_rows(struct rows_job *job, int b0, int b1)
+{
+    const tp_train_cell *cell = job->net->cell;
+    tp_train_work *w = job->w;
+    int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch, nb = b1 - b0, l = job->l;
+    size_t bh = (size_t)batch * H, sub = (size_t)nb * H, off = (size_t)b0 * H;
+    float *dh_next = w->dh_next + off, *dc_next = w->dc_next + off;
+    memset(dh_next, 0, sub * sizeof(float));
+    memset(dc_next, 0, sub * sizeof(float));
+    for (int t = job->seq - 1; t >= 0; t--) {
+        size_t row = (size_t)t * batch + b0;
+        const float *dht = w->dh + (size_t)t * bh + off;
+        for (size_t k = 0; k < sub; k++)
+            dh_next[k] += dht[k];
+        float *dgi = w->dz + row * GH;
+        float *dgh = cell->fused ? dgi : w->dzh + row * GH;
+        cell->backward(w->saved[l] + row * 4 * H, w->hs[l] + (size_t)t * bh + off,
+                       w->cs[l] + (size_t)t * bh + off, w->cs[l] + (size_t)(t + 1) * bh + off,
+                       w->hs[l] + (size_t)(t + 1) * bh + off, dh_next, dc_next, dgi, dgh, nb,
+                       H);
+        if (t > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, GH, 1.0f, dgh, GH,
+                        job->w_hh, H, 1.0f, dh_next, H);
+    }
+}
+
 /* Back through time for one layer: w->dh holds d loss / d h_t from above;
  * fills w->dz (and w->dzh) with d loss / d pre-activations. */
 static void layer_backward_time(const tp_train_net *net, tp_train_work *w, int l, int seq,
                                 int batch)
 {
-    const tp_train_cell *cell = net->cell;
-    int H = net->n_hidden, GH = cell->gates * H;
-    const float *w_hh = net->params + layer_tensor(net, l, 1)->offset;
-    size_t bh = (size_t)batch * H;
-    memset(w->dh_next, 0, bh * sizeof(float));
-    memset(w->dc_next, 0, bh * sizeof(float));
-    for (int t = seq - 1; t >= 0; t--) {
-        const float *dht = w->dh + (size_t)t * bh;
-        for (size_t k = 0; k < bh; k++)
-            w->dh_next[k] += dht[k];
-        float *dgi = w->dz + (size_t)t * batch * GH;
-        float *dgh = cell->fused ? dgi : w->dzh + (size_t)t * batch * GH;
-        cell->backward(w->saved[l] + (size_t)t * batch * 4 * H, w->hs[l] + (size_t)t * bh,
-                       w->cs[l] + (size_t)t * bh, w->cs[l] + (size_t)(t + 1) * bh,
-                       w->hs[l] + (size_t)(t + 1) * bh, w->dh_next, w->dc_next, dgi, dgh,
-                       batch, H);
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, H, GH, 1.0f, dgh,
-                        GH, w_hh, H, 1.0f, w->dh_next, H);
-    }
+    struct rows_job job = {net, w, l, seq, batch, net->params + layer_tensor(net, l, 1)->offset,
+                           NULL};
+    for_row_blocks(net->threads, batch, backward_rows, &job);
 }
 
 /* Column sums of d (rows x n) into g. */
