@@ -77,6 +77,21 @@ else
     fail train-resume-bit-identical "$(diff "$TMP/a.loss" "$TMP/b.loss" | head -5)"
 fi
 
+# The same at two threads (blocks of streams on OpenMP threads), GRU cells.
+G2="--text $TEXT --cell gru --embed 8 --hidden 16 --seq 16 --batch 4 --log-every 1 --threads 2"
+$T $G2 --out "$TMP/g2a.st" --steps 12 --eval-every 6 >"$TMP/g2a.log" 2>&1
+$T $G2 --out "$TMP/g2b.st" --steps 12 --eval-every 6 --stop-after 5 >"$TMP/g2b1.log" 2>&1
+$T --text "$TEXT" --out "$TMP/g2b.st" --resume "$TMP/g2b.st.ckpt" --threads 2 --log-every 1 \
+    >"$TMP/g2b2.log" 2>&1
+losses "$TMP/g2a.log" >"$TMP/g2a.loss"
+losses "$TMP/g2b1.log" "$TMP/g2b2.log" | sed 's/^[^:]*://' >"$TMP/g2b.loss"
+if [ "$(wc -l <"$TMP/g2a.loss")" = 12 ] && cmp -s "$TMP/g2a.loss" "$TMP/g2b.loss" &&
+    cmp -s "$TMP/g2a.st" "$TMP/g2b.st"; then
+    pass train-resume-two-threads-gru
+else
+    fail train-resume-two-threads-gru "$(diff "$TMP/g2a.loss" "$TMP/g2b.loss" | head -5)"
+fi
+
 # SIGTERM: a checkpoint and exit 130 (every stop request, Ctrl-C or TERM),
 # then a resume that continues from that step.
 $T --text "$TEXT" --out "$TMP/c.st" $SMALL --steps 100000 >"$TMP/c.log" 2>&1 &
