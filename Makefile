@@ -26,7 +26,7 @@ ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
-LIBS = $(PKG_LIBS) -fopenmp -lm -lpthread
+LIBS = $(PKG_LIBS) -lgomp -lm -lpthread
 
 CORE_SRC = $(wildcard src/core/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)

@@ -244,6 +244,8 @@ static void for_row_blocks(int threads, int batch, void (*fn)(struct rows_job *,
         }
         return;
     }
+#else
+    (void)threads; /* built without OpenMP: one block */
 #endif
     fn(job, 0, batch);
 }
