@@ -16,7 +16,7 @@ MANDIR   ?= $(PREFIX)/share/man
 OPT      ?= -O2 -g
 SANITIZE ?=
 
-PKGS      = ncursesw readline libcjson inih cairo
+PKGS      = ncursesw readline libcjson inih cairo openblas
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -26,7 +26,7 @@ ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
-LIBS = $(PKG_LIBS) -lm -lpthread
+LIBS = $(PKG_LIBS) -lgomp -lm -lpthread
 
 CORE_SRC = $(wildcard src/core/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
@@ -50,6 +50,11 @@ build/libtempest.a: $(CORE_OBJ)
 
 # The hot loops want the vectoriser at full strength.
 build/src/core/kernels.o: KERNEL_OPT = -O3
+# -fno-trapping-math lets the gate loops' clamps be vectorised.
+build/src/core/train_%.o: KERNEL_OPT = -O3 -fno-trapping-math
+# The trainer's time loops run on OpenMP threads (libgomp, which OpenBLAS's
+# OpenMP build uses already).
+build/src/core/train_net.o: KERNEL_OPT = -O3 -fno-trapping-math -fopenmp
 
 build/%.o: %.c | deps
 	@mkdir -p $(dir $@)

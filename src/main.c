@@ -19,7 +19,8 @@ static const char USAGE[] =
     "  chaos      how soon T and T + epsilon part, over many seeds\n"
     "  repl       the playground as a line-mode session (readline)\n"
     "  replay     play a recording back in the playground\n"
-    "  export     turn a recording into an asciicast (asciinema) file\n\n"
+    "  export     turn a recording into an asciicast (asciinema) file\n"
+    "  train      train a model on a text (LSTM, GRU or RNN; char or word tokens)\n\n"
     "'tempest COMMAND --help' shows a command's options; 'tempest --help' with no\n"
     "command also lists the playground's. 'man tempest' has the whole story.\n";
 
@@ -33,6 +34,7 @@ static const struct command COMMANDS[] = {
     {"inspect", tp_cmd_inspect},   {"sweep", tp_cmd_sweep},        {"repl", tp_repl_main},
     {"replay", tp_cmd_replay},     {"export", tp_cmd_export},
     {"chaos", tp_cmd_chaos},
+    {"train", tp_cmd_train},
 };
 
 int main(int argc, char **argv)

@@ -27,6 +27,7 @@ scan() {
         need_pc libcjson libcjson-dev
         need_pc inih libinih-dev
         need_pc cairo libcairo2-dev
+        need_pc openblas libopenblas-openmp-dev
     fi
     if [ "$set_" = test ]; then
         command -v pkg-config >/dev/null 2>&1 && need_pc criterion libcriterion-dev

@@ -61,7 +61,7 @@ typedef tp_status (*tp_cli_option_fn)(void *ctx, int opt, const char *arg, tp_er
 
 /* The option loop every command shares: common options into c, --help
  * (prints help, then the common options' help when common_help is set),
- * --version, unknown options, and the command's own options through own.
+ * --version (common_help < 0: the help text alone), unknown options, and the command's own options through own.
  * Returns -1 when the command should go on (optind at the first operand),
  * else the exit status to return now. */
 int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *opts,
@@ -100,6 +100,7 @@ int tp_cmd_eval(int argc, char **argv);
 int tp_cmd_inspect(int argc, char **argv);
 int tp_cmd_sweep(int argc, char **argv);
 int tp_cmd_chaos(int argc, char **argv);
+int tp_cmd_train(int argc, char **argv);
 
 /* Forward declaration: sweep.h has the definition. */
 struct tp_sweep_spec;

@@ -43,6 +43,10 @@ int tp_vocab_find(const tp_vocab *v, const char *tok, size_t len);
 tp_status tp_vocab_encode(const tp_vocab *v, const char *text, int **ids, int *n,
                           tp_error *err);
 
+/* The word tokenizer's next piece in text at *pos: blanks before it are
+ * skipped (*pos moves to its start); returns its length, 0 at the end. */
+size_t tp_word_piece(const char *text, size_t *pos);
+
 /* What to print between token prev (or -1 at the start) and token id when
  * turning ids back into text: "" for char models, a space or "" for words. */
 const char *tp_vocab_separator(const tp_vocab *v, int prev, int id);

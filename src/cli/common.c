@@ -150,7 +150,7 @@ int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *op
             continue;
         if (opt == TP_OPT_HELP) {
             /* Commands without the common help still take --weights. */
-            printf("%s%s", help, common_help ? TP_COMMON_HELP : WEIGHTS_HELP);
+            printf("%s%s", help, common_help > 0 ? TP_COMMON_HELP : common_help == 0 ? WEIGHTS_HELP : "");
             return TP_EXIT_OK;
         }
         if (opt == TP_OPT_VERSION) {

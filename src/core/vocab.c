@@ -293,7 +293,7 @@ static int is_word_byte(unsigned char c)
 
 /* The next word-tokenizer piece at text[pos]: a newline, a run of word bytes
  * or one punctuation byte. Spaces and other blanks are skipped. */
-static size_t next_piece(const char *text, size_t *pos)
+size_t tp_word_piece(const char *text, size_t *pos)
 {
     while (text[*pos] && text[*pos] != '\n' && isspace((unsigned char)text[*pos]))
         (*pos)++;
@@ -312,7 +312,7 @@ static int encode_word(const tp_vocab *v, const char *text, struct encoder *e,
                        tp_error *err)
 {
     size_t pos = 0, n;
-    while ((n = next_piece(text, &pos)) > 0) {
+    while ((n = tp_word_piece(text, &pos)) > 0) {
         int id = tp_vocab_find(v, text + pos, n);
         if (id < 0)
             id = v->unk;
