@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tempest/atomic_file.h"
 #include "tempest/cli.h"
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
@@ -210,28 +211,18 @@ static void write_transcript(const tp_app *a, FILE *f)
     fputc('\n', f);
 }
 
-/* Written to a temporary file and renamed into place, so a full disk or a
- * failed write leaves any earlier transcript of that name intact. */
+/* Atomic (tp_atomic_file): a full disk or a read-only directory gives an
+ * error and leaves any earlier transcript of that name intact. */
 int tp_app_save(tp_app *a, const char *path)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        tp_app_message(a, 1, "cannot write '%s': the path is too long", path);
-        return -1;
+    tp_error err = {0};
+    tp_atomic_file af;
+    if (tp_atomic_open(&af, path, &err) == TP_OK) {
+        write_transcript(a, af.f);
+        tp_atomic_commit(&af, &err);
     }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    write_transcript(a, f);
-    int bad = ferror(f);
-    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(e));
+    if (err.code) {
+        tp_app_message(a, 1, "%s", err.msg);
         return -1;
     }
     tp_app_message(a, 0, "saved %d tokens to %s", a->session->n_steps, path);
