@@ -484,6 +484,19 @@ static int parse_speed(const char *arg, double *out, tp_error *err)
     return tp_parse_double("--speed", arg, 1, TP_SPEED_MAX, out, err) ? -1 : 0;
 }
 
+/* The playground's own options, from the command line or the config file. */
+static tp_status tui_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    tui_options *o = ctx;
+    if (opt == OPT_PROMPT)
+        o->prompt = arg;
+    else if (opt == OPT_THEME)
+        o->theme = arg;
+    else if (opt == OPT_SPEED && parse_speed(arg, &o->speed, err))
+        return err->code;
+    return TP_OK;
+}
+
 /* 1: run, 0: done (help/version printed), < 0: exit status negated. */
 static int parse_options(int argc, char **argv, tui_options *o)
 {
@@ -496,6 +509,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
     };
     tp_error err = {0};
     int opt;
+    if (tp_cli_apply_config(&o->common, argc, argv, opts, tui_option, o, &err))
+        return -tp_cli_report(NULL, &err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = tp_cli_common_option(&o->common, opt, optarg, &err);
@@ -503,12 +518,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
             return -tp_cli_report(NULL, &err);
         if (r > 0)
             continue;
-        if (opt == OPT_PROMPT)
-            o->prompt = optarg;
-        else if (opt == OPT_THEME)
-            o->theme = optarg;
-        else if (opt == OPT_SPEED) {
-            if (parse_speed(optarg, &o->speed, &err))
+        if (opt == OPT_PROMPT || opt == OPT_THEME || opt == OPT_SPEED) {
+            if (tui_option(o, opt, optarg, &err))
                 return -tp_cli_report(NULL, &err);
         } else if (opt == TP_OPT_HELP) {
             tp_tui_print_help(stdout);
