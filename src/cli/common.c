@@ -21,6 +21,11 @@
     "                         (one scale per row): less memory and bandwidth, logits\n" \
     "                         a little off f32 (see tempest(1) for the cost)\n"
 
+#define CONFIG_HELP                                                                    \
+    "  --config FILE          defaults for the options, one 'name = value' a line\n"    \
+    "                         (default: $TEMPEST_CONFIG, else\n"                        \
+    "                         ${XDG_CONFIG_HOME:-~/.config}/tempest/config.ini)\n"
+
 const char TP_COMMON_HELP[] =
     "Model and sampling options:\n"
     "  --model PATH           safetensors model (default: the bundled Shakespeare model)\n"
@@ -35,9 +40,7 @@ const char TP_COMMON_HELP[] =
     "  --repeat-last-n N      how many recent tokens it looks at (default 64)\n"
     "  --seed S               random seed, 0 to 2^64-1 (default 1)\n"
     WEIGHTS_HELP
-    "  --config FILE          defaults for these options, one 'name = value' a line\n"
-    "                         (default: $TEMPEST_CONFIG, else\n"
-    "                         ${XDG_CONFIG_HOME:-~/.config}/tempest/config.ini)\n"
+    CONFIG_HELP
     "  --help, --version\n";
 
 void tp_cli_common_init(tp_cli_common *c)
@@ -216,8 +219,9 @@ int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *op
         if (r > 0)
             continue;
         if (opt == TP_OPT_HELP) {
-            /* Commands without the common help still take --weights. */
-            printf("%s%s", help, common_help ? TP_COMMON_HELP : WEIGHTS_HELP);
+            /* Commands without the common help still take --weights
+             * and --config. */
+            printf("%s%s", help, common_help ? TP_COMMON_HELP : WEIGHTS_HELP CONFIG_HELP);
             return TP_EXIT_OK;
         }
         if (opt == TP_OPT_VERSION) {

@@ -48,5 +48,9 @@ expect_error playground-checks-its-settings 2 "speed\.ini:1: --speed" \
     -- env TERM=xterm "$TEMPEST" --config "$TMP/speed.ini"
 printf 'model = %s/nope.safetensors\n' "$TMP" >"$CFG_DIR/config.ini"
 expect_error config-model-is-used 1 "nope\.safetensors" -- "$TEMPEST" $GEN
-"$TEMPEST" --help | grep -q -- '--config FILE' && "$TEMPEST" generate --help | grep -q -- '--config FILE'
-check help-mentions-config [ $? = 0 ]
+ok=0
+for cmd in "" generate probs eval sweep inspect repl; do
+    # shellcheck disable=SC2086
+    "$TEMPEST" $cmd --help | grep -q -- '--config FILE' || { ok=1; echo "no --config in '$cmd --help'"; }
+done
+check help-mentions-config [ "$ok" = 0 ]
