@@ -29,10 +29,12 @@ endif
 LIBS = $(PKG_LIBS) -lm -lpthread
 
 # Objects of one set of flags never mix with another's (SANITIZE=1, another
-# OPT): the flags are kept in a stamp every object depends on, rewritten when
-# they change, so a change rebuilds everything.
+# OPT or CC): those flags are kept in a stamp every object depends on,
+# rewritten when they change, so a change rebuilds everything. Only the
+# flags a person chooses: PREFIX (make install) and pkg-config's answers
+# (the tests of a missing package) must not rebuild the tree under test.
 FLAGS_STAMP = build/flags.stamp
-FLAGS_NOW  := $(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LIBS)
+FLAGS_NOW  := $(CC) | $(OPT) | $(SANITIZE) | $(CFLAGS) | $(LDFLAGS)
 ifneq ($(FLAGS_NOW),$(file <$(FLAGS_STAMP)))
 $(shell mkdir -p build)
 $(file >$(FLAGS_STAMP),$(FLAGS_NOW))
