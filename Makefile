@@ -28,6 +28,18 @@ LDFLAGS    += -fsanitize=address,undefined
 endif
 LIBS = $(PKG_LIBS) -lgomp -lm -lpthread
 
+# Objects of one set of flags never mix with another's (SANITIZE=1, another
+# OPT or CC): those flags are kept in a stamp every object depends on,
+# rewritten when they change, so a change rebuilds everything. Only the
+# flags a person chooses: PREFIX (make install) and pkg-config's answers
+# (the tests of a missing package) must not rebuild the tree under test.
+FLAGS_STAMP = build/flags.stamp
+FLAGS_NOW  := $(CC) | $(OPT) | $(SANITIZE) | $(CFLAGS) | $(LDFLAGS)
+ifneq ($(FLAGS_NOW),$(file <$(FLAGS_STAMP)))
+$(shell mkdir -p build)
+$(file >$(FLAGS_STAMP),$(FLAGS_NOW))
+endif
+
 CORE_SRC = $(wildcard src/core/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
 TUI_SRC  = $(wildcard src/tui/*.c)
@@ -42,8 +54,8 @@ all: tempest
 deps:
 	@tools/deps.sh check build
 
-tempest: $(CORE_OBJ) $(APP_OBJ) | deps
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+tempest: $(CORE_OBJ) $(APP_OBJ) $(FLAGS_STAMP) | deps
+	$(CC) $(LDFLAGS) -o $@ $(CORE_OBJ) $(APP_OBJ) $(LIBS)
 
 build/libtempest.a: $(CORE_OBJ)
 	ar rcs $@ $^
@@ -56,11 +68,11 @@ build/src/core/train_%.o: KERNEL_OPT = -O3 -fno-trapping-math
 # OpenMP build uses already).
 build/src/core/train_net.o: KERNEL_OPT = -O3 -fno-trapping-math -fopenmp
 
-build/%.o: %.c | deps
+build/%.o: %.c $(FLAGS_STAMP) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(KERNEL_OPT) -MMD -MP -c -o $@ $<
 
-$(UNIT_BIN): $(UNIT_SRC) build/libtempest.a
+$(UNIT_BIN): $(UNIT_SRC) build/libtempest.a $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags criterion) -Itests -o $@ $(UNIT_SRC) \
 	    build/libtempest.a $(shell pkg-config --libs criterion) $(LDFLAGS) $(LIBS)
@@ -88,7 +100,28 @@ install: tempest
 clean:
 	rm -rf build tempest
 
-.PHONY: all deps check run install clean test-bins
+# ---- long checks (CI runs them after make check; each runs alone too) ----
+#   make valgrind   memcheck on short generate, eval, probs, sweep runs
+#   make soak       2,000,000 tokens with flat memory, and the playground in
+#                   tmux under 50,000 random keys and 500 resizes
+#                   (SOAK_TOKENS, SOAK_KEYS, SOAK_RESIZES make them shorter)
+SOAK_TOKENS  ?= 2000000
+SOAK_KEYS    ?= 50000
+SOAK_RESIZES ?= 500
+
+valgrind:
+	@tools/deps.sh check ci
+	@$(MAKE) --no-print-directory tempest
+	@tests/soak/valgrind.sh | tee build/valgrind.log; ! grep -q '^FAIL' build/valgrind.log
+
+soak:
+	@tools/deps.sh check ci
+	@$(MAKE) --no-print-directory tempest
+	@{ tests/soak/generate_rss.sh $(SOAK_TOKENS); \
+	   tests/soak/playground_storm.sh $(SOAK_KEYS) $(SOAK_RESIZES); } | tee build/soak.log; \
+	! grep -q '^FAIL' build/soak.log
+
+.PHONY: all deps check run install clean test-bins valgrind soak
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d)
 
 # ---- fuzzing (libFuzzer + ASan + UBSan, clang) ----------------------------

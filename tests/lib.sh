@@ -11,6 +11,9 @@ CORPUS="$SHARED/corpora/tinyshakespeare.txt"
 PY=/usr/bin/python3
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# No config file of the person running the tests may change what they see.
+export XDG_CONFIG_HOME="$TMP/config"
+unset TEMPEST_CONFIG
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }

@@ -36,7 +36,9 @@ wait_gone() {
     return 1
 }
 
-# play COLS ROWS [ENV=VALUE...] -- [ARGS...]: a fresh playground session.
+# play COLS ROWS [ENV=VALUE...] -- [ARGS...]: a fresh playground session; when
+# it ends, its exit status goes to $TMP/exit and the terminal's modes after
+# it (stty -a) to $TMP/stty.
 play() {
     cols=$1 rows=$2
     shift 2
@@ -48,7 +50,7 @@ play() {
     t kill-server 2>/dev/null
     PLAYS=$((PLAYS + 1))
     t new-session -d -s main -x "$cols" -y "$rows" \
-        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$TMP/exit'; sleep 30"
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$TMP/exit.tmp'; stty -a > '$TMP/stty' 2>&1; mv '$TMP/exit.tmp' '$TMP/exit'; sleep 30"
 }
 
 # skip_unless_ready "CHECKS": every check SKIPs and the suite ends when tmux

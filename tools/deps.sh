@@ -5,6 +5,7 @@
 #   tools/deps.sh install build install what the build needs (as root)
 #   tools/deps.sh install test  ... and what `make check` needs
 #   tools/deps.sh install fuzz  ... and what `make fuzz` needs (clang, libFuzzer)
+#   tools/deps.sh install ci    ... and what `make valgrind` and `make soak` need
 #
 # Each line: how to detect it, and the Debian package that provides it.
 set -u
@@ -37,6 +38,10 @@ scan() {
         /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$missing python3-torch"
         need_file /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3 libopenblas0-openmp
         locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || missing="$missing locales"
+    fi
+    if [ "$set_" = ci ]; then
+        need_cmd valgrind valgrind
+        need_cmd tmux tmux
     fi
     if [ "$set_" = fuzz ]; then
         need_cmd clang clang

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "tempest/config.h"
 #include "tempest/error.h"
 #include "tempest/model.h"
 #include "tempest/sampler.h"
@@ -25,13 +26,14 @@ typedef struct tp_cli_common {
     uint64_t seed;
     tp_weight_type weights; /* --weights: how the model's matrices are stored */
     int weights_given;      /* else $TEMPEST_WEIGHTS, or f32 */
+    tp_config config;       /* the config file read; option values point into it */
 } tp_cli_common;
 
 /* Long option ids of the common options (above any short option). */
 enum {
     TP_OPT_MODEL = 1000, TP_OPT_TEMPERATURE, TP_OPT_TOP_K, TP_OPT_TOP_P, TP_OPT_MIN_P,
     TP_OPT_ORDER, TP_OPT_REPEAT_PENALTY, TP_OPT_REPEAT_LAST_N, TP_OPT_SEED, TP_OPT_HELP,
-    TP_OPT_VERSION, TP_OPT_WEIGHTS, TP_OPT_FIRST_OWN,
+    TP_OPT_VERSION, TP_OPT_WEIGHTS, TP_OPT_CONFIG, TP_OPT_FIRST_OWN,
 };
 
 #define TP_COMMON_LONG_OPTIONS                                                   \
@@ -45,6 +47,7 @@ enum {
     {"repeat-last-n", required_argument, 0, TP_OPT_REPEAT_LAST_N},               \
     {"seed", required_argument, 0, TP_OPT_SEED},                                 \
     {"weights", required_argument, 0, TP_OPT_WEIGHTS},                           \
+    {"config", required_argument, 0, TP_OPT_CONFIG},                             \
     {"help", no_argument, 0, TP_OPT_HELP},                                       \
     {"version", no_argument, 0, TP_OPT_VERSION}
 
@@ -67,6 +70,18 @@ typedef tp_status (*tp_cli_option_fn)(void *ctx, int opt, const char *arg, tp_er
 int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *opts,
                  const char *help, int common_help, tp_cli_common *c, tp_cli_option_fn own,
                  void *ctx);
+
+/* The config file (config.h) as defaults under the command line: the file
+ * named by --config in argv, else $TEMPEST_CONFIG, else the XDG location
+ * (which may be absent). Each setting goes through the option of that name
+ * in opts, common ones into c, the command's own through own(ctx), so it is
+ * checked as the flag would be; settings for options this command does not
+ * have are left to the commands that do. Errors read "FILE:LINE: ...".
+ * tp_cli_parse calls it; front ends with their own option loop call it
+ * before theirs. */
+tp_status tp_cli_apply_config(tp_cli_common *c, int argc, char **argv,
+                              const struct option *opts, tp_cli_option_fn own, void *ctx,
+                              tp_error *err);
 
 /* Number parsing for flags: the whole string must be a finite number in
  * [lo, hi]; the message names the flag and the value. */

@@ -41,7 +41,8 @@ typedef struct tp_meta_entry {
 } tp_meta_entry;
 
 typedef struct tp_safetensors {
-    void *map;            /* the mmap, when opened from a file */
+    void *map;            /* the file read into memory (not mmap'd: a file
+                           * truncated on disk must not raise SIGBUS) */
     size_t map_size;
     const uint8_t *bytes; /* the whole file */
     size_t size;
@@ -51,7 +52,7 @@ typedef struct tp_safetensors {
     int n_meta;
 } tp_safetensors;
 
-/* Map and parse a file. On failure st is left empty and safe to close. */
+/* Read and parse a file. On failure st is left empty and safe to close. */
 tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err);
 
 /* Parse a buffer the caller keeps alive (used by tests and fuzzing). */

@@ -43,6 +43,7 @@ typedef struct tp_session {
     tp_dist dist;  /* the next-token distribution under cfg */
     tp_step *steps;
     int n_steps, cap_steps;
+    int streaming; /* tp_session_set_streaming */
 } tp_session;
 
 /* Start a generation. The model first reads its start token (newline, or
@@ -68,6 +69,13 @@ int tp_session_step(tp_session *s, tp_error *err);
  * caller that only draws tokens (tempest generate) clears them: the tokens
  * drawn are the same, and the steps then record p_base and rank as -1. */
 void tp_session_set_views(tp_session *s, unsigned views);
+
+/* Streaming (for output that is printed and forgotten, as in `tempest
+ * generate`): no steps are recorded, and tokens are kept only as far back as
+ * the repetition penalty looks, so memory stays flat however long it runs.
+ * The tokens drawn are the same; n_prompt no longer indexes s->tokens once
+ * old tokens have been dropped. */
+void tp_session_set_streaming(tp_session *s, int on);
 
 /* Append token (for forced choices and scripted input) as if drawn. */
 tp_status tp_session_push(tp_session *s, int token, tp_error *err);

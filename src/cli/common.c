@@ -21,6 +21,11 @@
     "                         (one scale per row): less memory and bandwidth, logits\n" \
     "                         a little off f32 (see tempest(1) for the cost)\n"
 
+#define CONFIG_HELP                                                                    \
+    "  --config FILE          defaults for the options, one 'name = value' a line\n"    \
+    "                         (default: $TEMPEST_CONFIG, else\n"                        \
+    "                         ${XDG_CONFIG_HOME:-~/.config}/tempest/config.ini)\n"
+
 const char TP_COMMON_HELP[] =
     "Model and sampling options:\n"
     "  --model PATH           safetensors model (default: the bundled Shakespeare model)\n"
@@ -35,6 +40,7 @@ const char TP_COMMON_HELP[] =
     "  --repeat-last-n N      how many recent tokens it looks at (default 64)\n"
     "  --seed S               random seed, 0 to 2^64-1 (default 1)\n"
     WEIGHTS_HELP
+    CONFIG_HELP
     "  --help, --version\n";
 
 void tp_cli_common_init(tp_cli_common *c)
@@ -120,6 +126,7 @@ int tp_cli_common_option(tp_cli_common *c, int opt, const char *arg, tp_error *e
             cfg->repeat_last_n = (int)n;
         break;
     case TP_OPT_SEED: rc = parse_seed(arg, &c->seed, err); break;
+    case TP_OPT_CONFIG: break; /* read before the other options: tp_cli_apply_config */
     case TP_OPT_WEIGHTS:
         rc = tp_weight_type_parse(arg, &c->weights, err);
         c->weights_given = !rc;
@@ -135,12 +142,75 @@ int tp_cli_common_option(tp_cli_common *c, int opt, const char *arg, tp_error *e
     return rc ? -1 : 1;
 }
 
+/* The last --config FILE in argv, or NULL: a getopt pass of its own, so
+ * that abbreviations and --config=FILE are understood as in the real one. */
+static const char *config_flag(int argc, char **argv, const struct option *opts)
+{
+    const char *path = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
+        if (opt == TP_OPT_CONFIG)
+            path = optarg;
+    optind = 1;
+    return path;
+}
+
+static const struct option *option_named(const struct option *opts, const char *key)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%s", key);
+    for (char *p = name; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    for (; opts->name; opts++)
+        if (strcmp(opts->name, name) == 0)
+            return opts;
+    return NULL;
+}
+
+static tp_status apply_entry(tp_cli_common *c, const struct option *o, const char *value,
+                             tp_cli_option_fn own, void *ctx, tp_error *err)
+{
+    int r = tp_cli_common_option(c, o->val, value, err);
+    if (r < 0)
+        return err->code;
+    if (r == 0 && own && o->val >= TP_OPT_FIRST_OWN)
+        return own(ctx, o->val, value, err);
+    return TP_OK;
+}
+
+tp_status tp_cli_apply_config(tp_cli_common *c, int argc, char **argv,
+                              const struct option *opts, tp_cli_option_fn own, void *ctx,
+                              tp_error *err)
+{
+    char path[TP_CONFIG_MAX_PATH];
+    const char *flag = config_flag(argc, argv, opts);
+    int is_explicit = 1;
+    if (flag)
+        snprintf(path, sizeof path, "%s", flag);
+    else if (tp_config_locate(path, sizeof path, &is_explicit, err))
+        return err->code;
+    if (!path[0] || (!is_explicit && access(path, F_OK) != 0))
+        return TP_OK; /* no config file: the built-in defaults */
+    tp_status rc = tp_config_load(&c->config, path, err);
+    for (int i = 0; !rc && i < c->config.n; i++) {
+        const tp_config_entry *e = &c->config.entries[i];
+        const struct option *o = option_named(opts, e->key);
+        if (o && (rc = apply_entry(c, o, e->value, own, ctx, err)))
+            tp_error_prefix(err, "%s:%d", path, e->line);
+    }
+    return rc;
+}
+
 int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *opts,
                  const char *help, int common_help, tp_cli_common *c, tp_cli_option_fn own,
                  void *ctx)
 {
     tp_error err = {0};
     int opt;
+    if (tp_cli_apply_config(c, argc, argv, opts, own, ctx, &err))
+        return tp_cli_report(cmd, &err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = tp_cli_common_option(c, opt, optarg, &err);
@@ -149,8 +219,11 @@ int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *op
         if (r > 0)
             continue;
         if (opt == TP_OPT_HELP) {
-            /* Commands without the common help still take --weights. */
-            printf("%s%s", help, common_help > 0 ? TP_COMMON_HELP : common_help == 0 ? WEIGHTS_HELP : "");
+            /* Commands without the common help still take --weights
+             * and --config; common_help < 0: the command's own help only. */
+            printf("%s%s", help, common_help > 0    ? TP_COMMON_HELP
+                                 : common_help == 0 ? WEIGHTS_HELP CONFIG_HELP
+                                                    : "");
             return TP_EXIT_OK;
         }
         if (opt == TP_OPT_VERSION) {

@@ -50,6 +50,7 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
         return tp_cli_report("generate", &err);
     }
     tp_session_set_views(s, 0); /* only tokens are printed: skip p_base and snapshots */
+    tp_session_set_streaming(s, 1); /* and forgotten: memory stays flat */
     fputs(prompt, stdout);
     int ends_nl = prompt[0] ? prompt[strlen(prompt) - 1] == '\n' : 1;
     int prev = s->n_tokens ? s->tokens[s->n_tokens - 1] : -1;

@@ -1,6 +1,6 @@
 /* sweep_out.c - a sweep's cells and summaries as CSV and JSON files.
- * Files are written to a temporary name and renamed into place, so a failed
- * write never leaves a half file where a good one was. */
+ * Files are written atomically (tp_atomic_file), so a failed write never
+ * leaves a half file where a good one was. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -8,29 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tempest/atomic_file.h"
 #include "tempest/cli.h"
 #include "tempest/sweep.h"
-
-static FILE *open_temp(const char *path, char *tmp, size_t cap, tp_error *err)
-{
-    snprintf(tmp, cap, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        tp_fail(err, TP_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-    return f;
-}
-
-static tp_status close_temp(FILE *f, const char *tmp, const char *path, tp_error *err)
-{
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return tp_fail(err, TP_ERR_IO, "cannot write '%s': %s", path, strerror(e));
-    }
-    return TP_OK;
-}
 
 static void csv_metrics(FILE *f, const double *m)
 {
@@ -47,10 +27,10 @@ static void csv_metrics(FILE *f, const double *m)
 int tp_sweep_write_csv(const char *path, const tp_sweep_spec *spec, const tp_sweep_cell *cells,
                        tp_error *err)
 {
-    char tmp[4096];
-    FILE *f = open_temp(path, tmp, sizeof tmp, err);
-    if (!f)
-        return TP_ERR_IO;
+    tp_atomic_file af;
+    if (tp_atomic_open(&af, path, err))
+        return err->code;
+    FILE *f = af.f;
     fprintf(f, "strategy,temperature,seed");
     for (int i = 0; i < TP_N_METRICS; i++)
         fprintf(f, ",%s", tp_metric_get((tp_metric)i)->key);
@@ -71,7 +51,7 @@ int tp_sweep_write_csv(const char *path, const tp_sweep_spec *spec, const tp_swe
             fprintf(f, "%s,%g,sd", spec->strategies[s].name, spec->temperatures[t]);
             csv_metrics(f, sd);
         }
-    return close_temp(f, tmp, path, err);
+    return tp_atomic_commit(&af, err);
 }
 
 static cJSON *metrics_json(const double *m)
@@ -136,13 +116,12 @@ int tp_sweep_write_json(const char *path, const tp_sweep_spec *spec, const tp_sw
     cJSON_Delete(root);
     if (!text)
         return tp_fail(err, TP_ERR_NOMEM, "out of memory writing JSON");
-    char tmp[4096];
-    FILE *f = open_temp(path, tmp, sizeof tmp, err);
-    tp_status rc = TP_ERR_IO;
-    if (f) {
-        fputs(text, f);
-        fputc('\n', f);
-        rc = close_temp(f, tmp, path, err);
+    tp_atomic_file af;
+    tp_status rc = tp_atomic_open(&af, path, err);
+    if (!rc) {
+        fputs(text, af.f);
+        fputc('\n', af.f);
+        rc = tp_atomic_commit(&af, err);
     }
     free(text);
     return rc;

@@ -1,4 +1,4 @@
-/* safetensors.c - mmap and bounds-checked parse of safetensors files.
+/* safetensors.c - read and bounds-checked parse of safetensors files.
  *
  * Nothing in the header is trusted: the JSON is parsed with an explicit
  * length (the header is not NUL-terminated), every number must be a
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -241,6 +240,35 @@ tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_
     return rc;
 }
 
+/* The whole file into memory with read(), not mmap: a mapped file that is
+ * truncated on disk while we read it raises SIGBUS, a read() just comes back
+ * short. A file that changes size while being read is refused. */
+static tp_status read_whole(int fd, const char *path, size_t size, uint8_t **out,
+                            tp_error *err)
+{
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory reading model '%s' (%zu bytes)",
+                       path, size);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            free(buf);
+            if (e)
+                return tp_fail(err, TP_ERR_IO, "cannot read model '%s': %s", path, strerror(e));
+            return tp_fail(err, TP_ERR_IO, "model '%s' shrank while being read (%zu of %zu "
+                           "bytes)", path, got, size);
+        }
+        got += (size_t)n;
+    }
+    *out = buf;
+    return TP_OK;
+}
+
 tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err)
 {
     memset(st, 0, sizeof *st);
@@ -253,19 +281,13 @@ tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err)
         return tp_fail(err, TP_ERR_IO, "model '%s' is not a regular file", path);
     }
     size_t size = (size_t)sb.st_size;
-    void *map = NULL;
-    if (size > 0) {
-        map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            close(fd);
-            return tp_fail(err, TP_ERR_IO, "cannot map model '%s': %s", path,
-                           strerror(errno));
-        }
-    }
+    uint8_t *bytes = NULL;
+    tp_status rc = read_whole(fd, path, size, &bytes, err);
     close(fd);
-    static const uint8_t empty[1];
-    tp_status rc = tp_st_parse(st, map ? map : empty, size, err);
-    st->map = map;
+    if (rc)
+        return rc;
+    rc = tp_st_parse(st, bytes, size, err);
+    st->map = bytes;
     st->map_size = size;
     if (rc) {
         tp_error_prefix(err, "%s", path);
@@ -284,8 +306,7 @@ void tp_st_close(tp_safetensors *st)
         free(st->meta[i].value);
     }
     free(st->meta);
-    if (st->map)
-        munmap(st->map, st->map_size);
+    free(st->map);
     memset(st, 0, sizeof *st);
 }
 

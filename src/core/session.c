@@ -108,8 +108,33 @@ tp_status tp_session_set_config(tp_session *s, const tp_sampler_config *cfg, tp_
     return TP_OK;
 }
 
+void tp_session_set_streaming(tp_session *s, int on)
+{
+    s->streaming = on;
+}
+
+/* Streaming: once the buffer holds twice what the penalty can see (and at
+ * least 4096), keep only the recent half. Amortised O(1) per token. */
+static void drop_old_tokens(tp_session *s)
+{
+    int window = s->cfg.repeat_penalty != 1.0 ? s->cfg.repeat_last_n : 0;
+    int keep = window > 4096 ? window : 4096;
+    if (s->n_tokens < 2 * keep || s->n_tokens < s->cap_tokens)
+        return;
+    memmove(s->tokens, s->tokens + s->n_tokens - keep, (size_t)keep * sizeof *s->tokens);
+    s->n_tokens = keep;
+    s->n_prompt = 0;
+}
+
 static tp_status record(tp_session *s, int token, tp_error *err)
 {
+    if (s->streaming) {
+        drop_old_tokens(s);
+        tp_status rc = reserve_tokens(s, s->n_tokens + 1, err);
+        if (!rc)
+            s->tokens[s->n_tokens++] = token;
+        return rc;
+    }
     if (s->n_steps == s->cap_steps) {
         int cap = s->cap_steps ? s->cap_steps * 2 : 256;
         tp_step *st = realloc(s->steps, (size_t)cap * sizeof *st);
@@ -169,6 +194,7 @@ int tp_session_step(tp_session *s, tp_error *err)
     int token = tp_sampler_pick(&s->dist, u, NULL, NULL);
     if (tp_session_push(s, token, err) != TP_OK)
         return -1;
-    s->steps[s->n_steps - 1].u = u;
+    if (!s->streaming) /* a streaming session keeps no steps */
+        s->steps[s->n_steps - 1].u = u;
     return token;
 }

@@ -217,6 +217,15 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
     return TP_EXIT_OK;
 }
 
+/* From the config file: the repl shares the playground's prompt. */
+static tp_status repl_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    (void)err;
+    if (opt == OPT_PROMPT)
+        *(const char **)ctx = arg;
+    return TP_OK;
+}
+
 int tp_repl_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -231,6 +240,8 @@ int tp_repl_main(int argc, char **argv)
     long length = 200;
     tp_error err = {0};
     int opt;
+    if (tp_cli_apply_config(&c, argc, argv, opts, repl_option, &prompt, &err))
+        return tp_cli_report("repl", &err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = tp_cli_common_option(&c, opt, optarg, &err);

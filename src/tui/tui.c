@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tempest/atomic_file.h"
 #include "tempest/cli.h"
 #include "tempest/tui.h"
 #include "tempest/tui_cmdline.h"
@@ -238,28 +239,18 @@ static void write_transcript(const tp_app *a, FILE *f)
     fputc('\n', f);
 }
 
-/* Written to a temporary file and renamed into place, so a full disk or a
- * failed write leaves any earlier transcript of that name intact. */
+/* Atomic (tp_atomic_file): a full disk or a read-only directory gives an
+ * error and leaves any earlier transcript of that name intact. */
 int tp_app_save(tp_app *a, const char *path)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        tp_app_message(a, 1, "cannot write '%s': the path is too long", path);
-        return -1;
+    tp_error err = {0};
+    tp_atomic_file af;
+    if (tp_atomic_open(&af, path, &err) == TP_OK) {
+        write_transcript(a, af.f);
+        tp_atomic_commit(&af, &err);
     }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    write_transcript(a, f);
-    int bad = ferror(f);
-    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        tp_app_message(a, 1, "cannot write '%s': %s", path, strerror(e));
+    if (err.code) {
+        tp_app_message(a, 1, "%s", err.msg);
         return -1;
     }
     tp_app_message(a, 0, "saved %d tokens to %s", a->session->n_steps, path);
@@ -538,6 +529,28 @@ static int parse_speed(const char *arg, double *out, tp_error *err)
     return tp_parse_double("--speed", arg, 1, TP_SPEED_MAX, out, err) ? -1 : 0;
 }
 
+/* The playground's own options, from the command line or the config file. */
+static tp_status tui_option(void *ctx, int opt, const char *arg, tp_error *err)
+{
+    tui_options *o = ctx;
+    if (opt == OPT_PROMPT)
+        o->prompt = arg;
+    else if (opt == OPT_THEME)
+        o->theme = arg;
+    else if (opt == OPT_RECORD)
+        o->record = arg;
+    else if (opt == OPT_SCRIPT)
+        o->script = arg;
+    else if (opt == OPT_PRESENT)
+        o->present = !arg || !(strcmp(arg, "0") == 0 || strcmp(arg, "false") == 0 ||
+                               strcmp(arg, "no") == 0);
+    else if (opt == OPT_LANES || opt == OPT_BUTTERFLY)
+        o->lanes = arg, o->butterfly = opt == OPT_BUTTERFLY ? arg : NULL;
+    else if (opt == OPT_SPEED && parse_speed(arg, &o->speed, err))
+        return err->code;
+    return TP_OK;
+}
+
 /* 1: run, 0: done (help/version printed), < 0: exit status negated. */
 static int parse_options(int argc, char **argv, tui_options *o)
 {
@@ -555,6 +568,8 @@ static int parse_options(int argc, char **argv, tui_options *o)
     };
     tp_error err = {0};
     int opt;
+    if (tp_cli_apply_config(&o->common, argc, argv, opts, tui_option, o, &err))
+        return -tp_cli_report(NULL, &err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = tp_cli_common_option(&o->common, opt, optarg, &err);
@@ -562,20 +577,10 @@ static int parse_options(int argc, char **argv, tui_options *o)
             return -tp_cli_report(NULL, &err);
         if (r > 0)
             continue;
-        if (opt == OPT_PROMPT)
-            o->prompt = optarg;
-        else if (opt == OPT_THEME)
-            o->theme = optarg;
-        else if (opt == OPT_RECORD)
-            o->record = optarg;
-        else if (opt == OPT_SCRIPT)
-            o->script = optarg;
-        else if (opt == OPT_PRESENT)
-            o->present = 1;
-        else if (opt == OPT_LANES || opt == OPT_BUTTERFLY)
-            o->lanes = optarg, o->butterfly = opt == OPT_BUTTERFLY ? optarg : NULL;
-        else if (opt == OPT_SPEED) {
-            if (parse_speed(optarg, &o->speed, &err))
+        if (opt == OPT_PROMPT || opt == OPT_THEME || opt == OPT_SPEED || opt == OPT_RECORD ||
+            opt == OPT_SCRIPT || opt == OPT_PRESENT || opt == OPT_LANES ||
+            opt == OPT_BUTTERFLY) {
+            if (tui_option(o, opt, optarg, &err))
                 return -tp_cli_report(NULL, &err);
         } else if (opt == TP_OPT_HELP) {
             tp_tui_print_help(stdout);
