@@ -28,7 +28,8 @@ static void refresh_dist(tp_session *s)
 static void feed_prompt(tp_session *s, const int *ids, int n)
 {
     tp_model_prime(s->model, s->state, ids, n, s->logits);
-    memcpy(s->tokens, ids, (size_t)n * sizeof *ids);
+    if (n > 0) /* ids may be NULL for an empty prompt */
+        memcpy(s->tokens, ids, (size_t)n * sizeof *ids);
     s->n_tokens = s->n_prompt = n;
     s->n_steps = 0;
     refresh_dist(s);

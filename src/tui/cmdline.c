@@ -149,6 +149,67 @@ char *tp_history_path(void)
     return path;
 }
 
+/* Readline 8.2 can free an undo record twice: when a line recalled from
+ * the history is edited, the entry and the line share undo records, and
+ * undoing commands (undo, revert-line, a repeated yank-last-arg) or a line
+ * abandoned midway later free them from both sides. A storm of random keys
+ * found it. So readline's own history commands are unbound, and Up/Down
+ * (and C-p/C-n) recall entries through recall(), which replaces the line
+ * and starts a fresh undo list: no entry is ever edited in place. */
+static int recall_pos = -1; /* index into the history; -1: the new line */
+
+static int recall(int count, int key)
+{
+    (void)key;
+    int n = history_length, pos = recall_pos < 0 ? n : recall_pos;
+    pos -= count; /* count > 0: older */
+    if (pos < 0 || n == 0)
+        pos = 0;
+    if (pos >= n) {
+        recall_pos = -1;
+        rl_replace_line("", 1);
+        return 0;
+    }
+    HIST_ENTRY *e = history_get(history_base + pos);
+    if (!e)
+        return 0;
+    recall_pos = pos;
+    rl_replace_line(e->line, 1);
+    rl_point = rl_end;
+    return 0;
+}
+
+static int recall_older(int count, int key)
+{
+    return recall(count, key);
+}
+
+static int recall_newer(int count, int key)
+{
+    return recall(-count, key);
+}
+
+static void bind_history_keys(void)
+{
+    rl_command_func_t *const fns[] = {
+        rl_undo_command, rl_revert_line, rl_yank_last_arg, rl_yank_nth_arg, rl_vi_undo,
+        rl_get_previous_history, rl_get_next_history, rl_beginning_of_history,
+        rl_end_of_history, rl_reverse_search_history, rl_forward_search_history,
+        rl_noninc_reverse_search, rl_noninc_forward_search, rl_history_search_backward,
+        rl_history_search_forward, rl_operate_and_get_next};
+    Keymap const maps[] = {emacs_standard_keymap, emacs_meta_keymap, emacs_ctlx_keymap,
+                           vi_movement_keymap, vi_insertion_keymap};
+    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++)
+        for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++)
+            rl_unbind_function_in_map(fns[f], maps[m]);
+    static const char *const older[] = {"\\e[A", "\\eOA", "\\C-p"};
+    static const char *const newer[] = {"\\e[B", "\\eOB", "\\C-n"};
+    for (size_t i = 0; i < 3; i++) {
+        rl_bind_keyseq_in_map(older[i], recall_older, emacs_standard_keymap);
+        rl_bind_keyseq_in_map(newer[i], recall_newer, emacs_standard_keymap);
+    }
+}
+
 void tp_cmdline_init(tp_app *a)
 {
     app = a;
@@ -163,6 +224,10 @@ void tp_cmdline_init(tp_app *a)
     rl_redisplay_function = redisplay;
     rl_attempted_completion_function = complete;
     rl_completion_display_matches_hook = show_matches;
+    /* the user's inputrc is read at the first install: read it now so the
+     * unbinding below is not undone by it */
+    rl_initialize();
+    bind_history_keys();
     /* readline's own output (bells, listings) must not reach the screen */
     devnull = fopen("/dev/null", "w");
     if (devnull)
@@ -201,6 +266,7 @@ void tp_cmdline_open(tp_app *a, tp_cmdline_mode mode, const char *initial)
     /* the line editor needs the raw escape sequences of arrow keys */
     keypad(stdscr, FALSE);
     rl_callback_handler_install(mode == TP_CMDLINE_PROMPT ? "prompt> " : ":", on_line);
+    recall_pos = -1;
     if (initial && *initial) {
         rl_replace_line(initial, 0);
         rl_point = rl_end;
@@ -217,11 +283,20 @@ static void close_line(tp_app *a)
     a->dirty = 1;
 }
 
+/* A line abandoned midway: drop its undo records (no history entry shares
+ * them, see recall()). */
+static void forget_line(void)
+{
+    if (rl_undo_list)
+        rl_free_undo_list();
+}
+
 void tp_cmdline_cancel(tp_app *a)
 {
     if (a->cmdline == TP_CMDLINE_CLOSED)
         return;
     rl_callback_sigcleanup();
+    forget_line();
     rl_callback_handler_remove();
     close_line(a);
     tp_app_message(a, 0, "cancelled");

@@ -224,21 +224,22 @@ keys '?'
 wait_for 'tempest keys' 3
 page1=$(screen)
 pages=$page1
-# Turn pages while there are more (the overlay says so on its title line).
+# Turn pages while the overlay says there are more.
 n=0
-while echo "$pages" | tail -40 | grep -q 'space: next page' && [ $n -lt 5 ]; do
+cur=$page1
+while echo "$cur" | grep -q 'space: next page' && [ $n -lt 5 ]; do
     keys ' '
-    sleep 0.3
+    sleep 0.4
+    cur=$(screen)
     pages="$pages
-$(screen)"
+$cur"
     n=$((n + 1))
-    screen | grep -q 'space: next page' || break
 done
-if echo "$page1" | grep -q 'space: next page' && echo "$page1" | grep -q 'Tab' &&
+if echo "$page1" | grep -q 'space: next page' && echo "$pages" | grep -q 'Tab' &&
     echo "$pages" | grep -q 'branches: list' && echo "$pages" | grep -q 'quiz: guess' &&
     echo "$pages" | grep -q ':dice'; then
     pass help-new-keys
 else
-    fail help-new-keys "$(screen | head -30 | tail -12 | tr '\n' '|')"
+    fail help-new-keys "pages $(echo "$pages" | grep -c 'tempest keys'); branches $(echo "$pages" | grep -c 'branches: list'); quiz $(echo "$pages" | grep -c 'quiz: guess'); dice $(echo "$pages" | grep -c ':dice'); tab $(echo "$page1" | grep -c Tab)"
 fi
 keys q q
