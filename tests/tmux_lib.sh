@@ -48,9 +48,17 @@ play() {
     args=""
     for a in "$@"; do args="$args '$a'"; done
     t kill-server 2>/dev/null
+    rm -f "$TMP/exit"
     PLAYS=$((PLAYS + 1))
     t new-session -d -s main -x "$cols" -y "$rows" \
         "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$TMP/exit.tmp'; stty -a > '$TMP/stty' 2>&1; mv '$TMP/exit.tmp' '$TMP/exit'; sleep 30"
+}
+
+# wait_exit: the exit status of the last play once it has ended (5 s at most).
+wait_exit() {
+    n=100
+    while [ ! -s "$TMP/exit" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+    cat "$TMP/exit" 2>/dev/null
 }
 
 # skip_unless_ready "CHECKS": every check SKIPs and the suite ends when tmux

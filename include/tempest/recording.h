@@ -102,6 +102,11 @@ tp_status tp_recorder_step(tp_recorder *r, int step, int token, const char *text
 tp_status tp_recorder_restart(tp_recorder *r, const char *prompt, uint64_t seed,
                               tp_error *err);
 const char *tp_recorder_path(const tp_recorder *r);
+/* Stop: the steps, written to PATH.partial as they came, become PATH (fsync,
+ * rename). After a failed write PATH.partial is kept and PATH left as it
+ * was; the error says so. Frees r. */
+tp_status tp_recorder_finish(tp_recorder *r, tp_error *err);
+/* tp_recorder_finish without the error; NULL is fine. */
 void tp_recorder_close(tp_recorder *r);
 
 #endif

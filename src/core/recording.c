@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tempest/recording.h"
 
@@ -382,9 +383,14 @@ tp_status tp_file_fingerprint(const char *path, long long *size,
 
 /* ---- writing ---- */
 
+/* The steps go to PATH.partial, renamed to PATH when the recording stops
+ * whole: a crash or a full disk leaves an earlier PATH as it was, and the
+ * steps so far in PATH.partial (whole lines, which replay). */
 struct tp_recorder {
     FILE *f;
     char *path;
+    char *partial;
+    int failed;    /* a write failed: PATH.partial is kept, PATH untouched */
     cJSON *events; /* since the last step */
     int *order;    /* scratch: ids by p */
     int n_vocab;
@@ -402,8 +408,12 @@ static tp_status write_line(tp_recorder *r, cJSON *obj, tp_error *err)
     text[n] = '\n'; /* over the terminator: the buffer is written by length */
     int ok = fwrite(text, 1, n + 1, r->f) == n + 1 && fflush(r->f) == 0;
     free(text);
-    if (!ok)
-        return tp_fail(err, TP_ERR_IO, "cannot write '%s': %s", r->path, strerror(errno));
+    if (!ok) {
+        r->failed = 1;
+        return tp_fail(err, TP_ERR_IO, "cannot write '%s': %s (the steps so far are in "
+                       "'%s'; '%s' is unchanged)", r->partial, strerror(errno), r->partial,
+                       r->path);
+    }
     return TP_OK;
 }
 
@@ -444,19 +454,23 @@ tp_status tp_recorder_open(tp_recorder **out, const char *path, const tp_rec_hea
     if (rc)
         return rc;
     tp_recorder *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path)) ||
+    size_t plen = strlen(path) + sizeof ".partial";
+    if (!r || !(r->path = strdup(path)) || !(r->partial = malloc(plen)) ||
         !(r->order = malloc((size_t)h->n_vocab * sizeof *r->order))) {
         tp_recorder_close(r);
         return tp_fail(err, TP_ERR_NOMEM, "out of memory for a recording");
     }
     r->n_vocab = h->n_vocab;
-    r->f = fopen(path, "w");
+    snprintf(r->partial, plen, "%s.partial", path);
+    r->f = fopen(r->partial, "w");
     if (!r->f) {
-        rc = tp_fail(err, TP_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        rc = tp_fail(err, TP_ERR_IO, "cannot write '%s': %s", r->partial, strerror(errno));
+        r->failed = 1;
         tp_recorder_close(r);
         return rc;
     }
     if ((rc = write_line(r, header_json(h, size, fp), err))) {
+        remove(r->partial); /* not even the header: nothing worth keeping */
         tp_recorder_close(r);
         return rc;
     }
@@ -526,14 +540,42 @@ const char *tp_recorder_path(const tp_recorder *r)
     return r->path;
 }
 
+/* Durable, then in place: fsync the steps before the rename makes them PATH.
+ * After a failed write the partial file stays where it is. */
+static tp_status finish_file(tp_recorder *r, tp_error *err)
+{
+    int bad = fflush(r->f) != 0 || fsync(fileno(r->f)) != 0;
+    int e = errno;
+    bad = fclose(r->f) != 0 || bad;
+    r->f = NULL;
+    if (r->failed)
+        return tp_fail(err, TP_ERR_IO, "'%s' is unchanged; the steps recorded are in '%s'",
+                       r->path, r->partial);
+    if (bad)
+        return tp_fail(err, TP_ERR_IO, "cannot finish '%s': %s ('%s' is unchanged)",
+                       r->partial, strerror(e), r->path);
+    if (rename(r->partial, r->path) != 0)
+        return tp_fail(err, TP_ERR_IO, "cannot rename '%s' to '%s': %s", r->partial, r->path,
+                       strerror(errno));
+    return TP_OK;
+}
+
+tp_status tp_recorder_finish(tp_recorder *r, tp_error *err)
+{
+    tp_status rc = r && r->f ? finish_file(r, err) : TP_OK;
+    tp_recorder_close(r);
+    return rc;
+}
+
 void tp_recorder_close(tp_recorder *r)
 {
     if (!r)
         return;
     if (r->f)
-        fclose(r->f);
+        finish_file(r, NULL);
     cJSON_Delete(r->events);
     free(r->order);
+    free(r->partial);
     free(r->path);
     free(r);
 }

@@ -13,13 +13,18 @@ struct tp_app_recorder {
     const tp_model *model;
 };
 
-static void stop(tp_app *a)
+/* 0, or -1 when the recording could not be put in place (message shown). */
+static int stop(tp_app *a)
 {
     if (!a->recorder)
-        return;
-    tp_recorder_close(a->recorder->file);
+        return 0;
+    tp_error err = {0};
+    int rc = tp_recorder_finish(a->recorder->file, &err) ? -1 : 0;
     free(a->recorder);
     a->recorder = NULL;
+    if (rc)
+        tp_app_message(a, 1, "recording: %s", err.msg);
+    return rc;
 }
 
 void tp_record_free(tp_app *a)
@@ -30,8 +35,10 @@ void tp_record_free(tp_app *a)
 /* A write failed: say so once and stop, rather than fail on every step. */
 static void failed(tp_app *a, const tp_error *err)
 {
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
     stop(a);
-    tp_app_message(a, 1, "recording stopped: %s", err->msg);
+    tp_app_message(a, 1, "recording stopped: %s", msg);
 }
 
 /* The text so far becomes the recording's prompt, so a recording started
@@ -51,9 +58,12 @@ int tp_app_record(tp_app *a, const char *path)
             tp_app_message(a, 0, "not recording");
             return 0;
         }
-        tp_app_message(a, 0, "recording to %s stopped", tp_recorder_path(a->recorder->file));
-        stop(a);
-        return 0;
+        char *path = strdup(tp_recorder_path(a->recorder->file));
+        int rc = stop(a);
+        if (!rc)
+            tp_app_message(a, 0, "recording to %s stopped", path ? path : "the file");
+        free(path);
+        return rc;
     }
     tp_error err = {0};
     char *prompt = text_so_far(a);

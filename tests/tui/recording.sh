@@ -28,11 +28,6 @@ run() {
     t new-session -d -s main -x "$cols" -y "$rows" \
         "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' '$TEMPEST' $args 2>'$TMP/err'; echo \$? > '$TMP/exit'; sleep 30"
 }
-wait_exit() {
-    n=100
-    while [ ! -s "$TMP/exit" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
-    cat "$TMP/exit" 2>/dev/null
-}
 text_pane() { screen | sed -n '2,20p' | cut -c1-50; }
 
 # ---- record, then replay what was recorded ----
