@@ -1,5 +1,5 @@
 #!/bin/sh
-# valgrind.sh - memcheck on short generate, eval and sweep runs: 0 errors and
+# valgrind.sh - memcheck on short generate, eval, sweep and train runs: 0 errors and
 # no definite or indirect leaks (tests/valgrind.supp lists the only
 # exceptions: caches owned by libraries). `make valgrind` runs it.
 . "$(dirname "$0")/../lib.sh"
@@ -38,3 +38,13 @@ memcheck valgrind-sweep 0 sweep --temperatures 0.5,1 --seeds 2 --length 20 --job
 memcheck valgrind-refused-model 1 inspect "$TMP/text.txt"
 printf 'temperature = 0.5\ntop_k = 9\n' >"$TMP/c.ini"
 memcheck valgrind-config 0 generate --config "$TMP/c.ini" --length 5
+# Training: a tiny model for a few steps (char LSTM, then a word GRU), with
+# its evaluation, sample, model and checkpoint files, and a resume.
+awk 'BEGIN { for (i = 0; i < 60; i++) print "to be or not to be, that is the question." }' \
+    >"$TMP/corpus.txt"
+TRAIN="train --text $TMP/corpus.txt --embed 4 --hidden 8 --seq 8 --batch 2 --eval-every 3 --threads 1"
+memcheck valgrind-train 0 $TRAIN --out "$TMP/t.safetensors" --steps 3 --dropout 0.1
+memcheck valgrind-train-resume 0 $TRAIN --out "$TMP/t.safetensors" --steps 6 \
+    --resume "$TMP/t.safetensors.ckpt"
+memcheck valgrind-train-word-gru 0 $TRAIN --out "$TMP/w.safetensors" --steps 3 \
+    --tokenizer word --cell gru
