@@ -31,7 +31,11 @@ typedef enum tp_weight_type { TP_W_F32, TP_W_F16, TP_W_BF16, TP_W_INT8, TP_W_N }
 /* "f32", "f16", "bf16", "int8"; the message names the value otherwise. */
 tp_status tp_weight_type_parse(const char *text, tp_weight_type *out, tp_error *err);
 const char *tp_weight_type_name(tp_weight_type t);
-size_t tp_weight_type_size(tp_weight_type t);
+/* Bytes per element (inline: the kernels ask for every panel they start). */
+static inline size_t tp_weight_type_size(tp_weight_type t)
+{
+    return t == TP_W_INT8 ? 1 : t == TP_W_F16 || t == TP_W_BF16 ? 2 : 4;
+}
 
 typedef struct tp_matrix {
     int rows, cols;
@@ -46,8 +50,8 @@ typedef struct tp_matrix {
 /* The start of panel p (rows TP_PANEL * p onwards). */
 static inline const void *tp_matrix_panel(const tp_matrix *W, int p)
 {
-    size_t esize = W->type == TP_W_F32 ? 4 : W->type == TP_W_INT8 ? 1 : 2;
-    return (const char *)W->data + (size_t)p * TP_PANEL * (size_t)W->ld * esize;
+    return (const char *)W->data +
+           (size_t)p * TP_PANEL * (size_t)W->ld * tp_weight_type_size(W->type);
 }
 
 /* Store W (rows x cols, row-major f32) as type; int8 rounds each row to 127

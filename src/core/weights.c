@@ -8,7 +8,6 @@
 #include "tempest/safetensors.h"
 
 static const char *const TYPE_NAMES[TP_W_N] = {"f32", "f16", "bf16", "int8"};
-static const size_t TYPE_SIZES[TP_W_N] = {4, 2, 2, 1};
 
 tp_status tp_weight_type_parse(const char *text, tp_weight_type *out, tp_error *err)
 {
@@ -24,11 +23,6 @@ tp_status tp_weight_type_parse(const char *text, tp_weight_type *out, tp_error *
 const char *tp_weight_type_name(tp_weight_type t)
 {
     return t < TP_W_N ? TYPE_NAMES[t] : "?";
-}
-
-size_t tp_weight_type_size(tp_weight_type t)
-{
-    return t < TP_W_N ? TYPE_SIZES[t] : 4;
 }
 
 static uint32_t float_bits(float f)
