@@ -45,7 +45,8 @@ start() {
     t new-session -d -s main -x "$cols" -y "$rows" "exec sh '$TMP/run.sh'"
 }
 
-wait_exit() {
+# exited_within [S]: 0 once the playground has ended, within S seconds (5).
+exited_within() {
     n=$(( ${1:-5} * 20 ))
     while [ "$n" -gt 0 ]; do
         [ -s "$TMP/exit" ] && return 0
@@ -176,19 +177,19 @@ t resize-window -t main -x 100 -y 30
 expect resize-back 'kept [0-9]+ of [0-9]+'
 
 keys q
-if wait_exit && [ "$(cat "$TMP/exit")" = 0 ]; then pass quit-exit-0; else
+if exited_within && [ "$(cat "$TMP/exit")" = 0 ]; then pass quit-exit-0; else
     fail quit-exit-0 "exit status '$(cat "$TMP/exit" 2>/dev/null)'"; fi
 
 start 80 24
 wait_for 'step=' 10
 keys C-c
-if wait_exit && [ "$(cat "$TMP/exit")" = 0 ]; then pass ctrl-c-quits; else
+if exited_within && [ "$(cat "$TMP/exit")" = 0 ]; then pass ctrl-c-quits; else
     fail ctrl-c-quits "exit status '$(cat "$TMP/exit" 2>/dev/null)'"; fi
 
 start 80 24 --speed max
 wait_for 'step=' 10
 kill -TERM "$(pgrep -P "$(cat "$TMP/pid")" tempest || cat "$TMP/pid")" 2>/dev/null
-if wait_exit && [ "$(cat "$TMP/exit")" = 143 ] && grep -q ' icanon' "$TMP/stty" &&
+if exited_within && [ "$(cat "$TMP/exit")" = 143 ] && grep -q ' icanon' "$TMP/stty" &&
     grep -q ' echo ' "$TMP/stty"; then
     pass sigterm-restores
 else
@@ -200,9 +201,9 @@ expect_error not-a-tty 2 'tempest generate' -- "$TEMPEST" --model "$MODEL"
 
 printf '[roles]\nstatus = black on cyan\nbar = purple\n' >"$TMP/bad.ini"
 start 80 24 --theme "$TMP/bad.ini"
-if wait_exit && [ "$(cat "$TMP/exit")" != 0 ] && grep -q 'bad.ini:3:.*purple' "$TMP/err"; then
+if exited_within && [ "$(cat "$TMP/exit")" != 0 ] && grep -q 'bad.ini:3:.*purple' "$TMP/err"; then
     pass bad-theme; else fail bad-theme "exit $(cat "$TMP/exit" 2>/dev/null): $(cat "$TMP/err")"; fi
 
 start 80 24 --theme mono
-if wait_for 'theme=mono' 10 && keys q && wait_exit && [ "$(cat "$TMP/exit")" = 0 ]; then
+if wait_for 'theme=mono' 10 && keys q && exited_within && [ "$(cat "$TMP/exit")" = 0 ]; then
     pass theme-mono; else fail theme-mono "$(screen | head -1)"; fi

@@ -14,9 +14,8 @@ static tp_model *MODEL;
 
 static void setup(void)
 {
-    th_lstm_init(&M, 12, 5, 8, 2, 33, 0.9f);
     tp_error err = {0};
-    MODEL = th_lstm_model(&M, (th_names){0}, &err);
+    MODEL = th_small_model(&M, 33, &err);
     cr_assert_not_null(MODEL, "%s", err.msg);
 }
 
