@@ -35,6 +35,7 @@ typedef struct tp_train_config {
     int embed, hidden, layers;
     int seq, batch;
     double lr, clip, dropout, val_fraction;
+    double dropout_io; /* on the embedding's output and the decoder's input */
     long steps;      /* length of the schedule */
     long eval_every; /* evaluate and checkpoint every this many steps */
     uint64_t seed;
@@ -138,14 +139,21 @@ const tp_train_tensor *tp_train_net_find(const tp_train_net *net, const char *na
 tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_batch);
 void tp_train_work_free(tp_train_work *w);
 
+/* Dropout probabilities: between recurrent layers, as nn.LSTM's dropout;
+ * io on the embedding's output and the last layer's output, as the
+ * nn.Dropout of PyTorch's word_language_model example. */
+typedef struct tp_train_dropout {
+    double between, io;
+} tp_train_dropout;
+
 /* Forward a chunk: in and target are [seq][batch] (time-major) token ids;
  * state is [2][L][batch][H] (h then c; c unused but for LSTM), read as the start state and
- * overwritten with the end state. dropout > 0 drops between layers, with
- * masks drawn from rng. Returns the summed cross-entropy in nats. With
+ * overwritten with the end state. Non-zero dropout draws its masks
+ * from rng. Returns the summed cross-entropy in nats. With
  * backward set, net->grads receives d(mean loss)/d(params) (overwritten). */
 double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
                           const int *target, int seq, int batch, float *state,
-                          double dropout, tp_rng *rng, int backward);
+                          tp_train_dropout dropout, tp_rng *rng, int backward);
 
 /* Logits of the last position of the previous forward, batch row b. */
 const float *tp_train_work_logits(const tp_train_work *w, int seq, int batch, int b);

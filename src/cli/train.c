@@ -36,6 +36,9 @@ static const char HELP[] =
     "  --clip R               gradient norm limit (default 5)\n"
     "  --dropout P            dropout between recurrent layers, 0 to 0.99, as nn.LSTM\n"
     "                         applies it (not on the last layer's output; default 0)\n"
+    "  --dropout-io P         dropout on the embedding's output and on the last\n"
+    "                         layer's output (the decoder's input), 0 to 0.99, as\n"
+    "                         PyTorch's word_language_model example adds (default 0)\n"
     "  --steps N              optimisation steps, the schedule's length (default 3000)\n"
     "  --minutes M            stop after M minutes (then a last evaluation on all\n"
     "                         the held-out text); without --steps, the schedule is\n"
@@ -63,7 +66,7 @@ static const char HELP[] =
 
 enum {
     OPT_TEXT = TP_OPT_FIRST_OWN, OPT_OUT, OPT_TOKENIZER, OPT_VOCAB_LIMIT, OPT_EMBED,
-    OPT_HIDDEN, OPT_LAYERS, OPT_SEQ, OPT_BATCH, OPT_LR, OPT_CLIP, OPT_DROPOUT, OPT_STEPS,
+    OPT_HIDDEN, OPT_LAYERS, OPT_SEQ, OPT_BATCH, OPT_LR, OPT_CLIP, OPT_DROPOUT, OPT_DROPOUT_IO, OPT_STEPS,
     OPT_MINUTES, OPT_EVAL_EVERY, OPT_VAL_FRACTION, OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME,
     OPT_INIT, OPT_STOP_AFTER, OPT_LOG_EVERY, OPT_SAMPLE_LENGTH, OPT_CELL,
 };
@@ -121,10 +124,9 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
         return set_int("--sample-length", arg, 0, 100000, &c->sample_length, err);
     case OPT_LR: return tp_parse_double("--lr", arg, 1e-9, 10, &c->lr, err);
     case OPT_CLIP: return tp_parse_double("--clip", arg, 1e-9, 1e9, &c->clip, err);
-    case OPT_DROPOUT: {
-        tp_status rc = tp_parse_double("--dropout", arg, 0, 0.99, &c->dropout, err);
-        return rc;
-    }
+    case OPT_DROPOUT: return tp_parse_double("--dropout", arg, 0, 0.99, &c->dropout, err);
+    case OPT_DROPOUT_IO:
+        return tp_parse_double("--dropout-io", arg, 0, 0.99, &c->dropout_io, err);
     case OPT_VAL_FRACTION:
         return tp_parse_double("--val-fraction", arg, 0, 0.9, &c->val_fraction, err);
     case OPT_MINUTES: return tp_parse_double("--minutes", arg, 0.001, 1e6, &a->minutes, err);
@@ -332,6 +334,7 @@ int tp_cmd_train(int argc, char **argv)
         {"lr", required_argument, 0, OPT_LR},
         {"clip", required_argument, 0, OPT_CLIP},
         {"dropout", required_argument, 0, OPT_DROPOUT},
+        {"dropout-io", required_argument, 0, OPT_DROPOUT_IO},
         {"steps", required_argument, 0, OPT_STEPS},
         {"minutes", required_argument, 0, OPT_MINUTES},
         {"eval-every", required_argument, 0, OPT_EVAL_EVERY},

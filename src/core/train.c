@@ -20,6 +20,7 @@ void tp_train_defaults(tp_train_config *cfg)
     cfg->lr = 0.002;
     cfg->clip = 5.0;
     cfg->dropout = 0.0;
+    cfg->dropout_io = 0.0;
     cfg->val_fraction = 0.1;
     cfg->steps = 3000;
     cfg->eval_every = 500;
@@ -61,6 +62,7 @@ tp_status tp_train_config_check(const tp_train_config *c, tp_error *err)
         (rc = check_real("--lr", c->lr, 1e-9, 10, 0, err)) ||
         (rc = check_real("--clip", c->clip, 1e-9, 1e9, 0, err)) ||
         (rc = check_real("--dropout", c->dropout, 0, 1, 1, err)) ||
+        (rc = check_real("--dropout-io", c->dropout_io, 0, 1, 1, err)) ||
         (rc = check_real("--val-fraction", c->val_fraction, 0, 0.9, 0, err)))
         return rc;
     if ((double)c->seq * c->batch > 1e8)
@@ -212,7 +214,8 @@ tp_status tp_trainer_step(tp_trainer *t, double *loss, tp_error *err)
     next_chunk(t);
     int rows = c->seq * c->batch;
     double sum = tp_train_net_chunk(&t->net, t->work, t->chunk_in, t->chunk_out, c->seq,
-                                    c->batch, t->state, c->dropout, &t->rng, 1);
+                                    c->batch, t->state,
+                                    (tp_train_dropout){c->dropout, c->dropout_io}, &t->rng, 1);
     *loss = sum / rows;
     if (!isfinite(*loss))
         return tp_fail(err, TP_ERR_FORMAT, "the loss became %g at step %ld; try a lower --lr",
@@ -240,7 +243,7 @@ double tp_trainer_validate(tp_trainer *t, long max_tokens)
     for (long i = 0; i < n - 1; i += TP_TRAIN_EVAL_SEQ) {
         int len = (int)(n - 1 - i < TP_TRAIN_EVAL_SEQ ? n - 1 - i : TP_TRAIN_EVAL_SEQ);
         total += tp_train_net_chunk(&t->net, t->eval_work, ids + i, ids + i + 1, len, 1,
-                                    state, 0, NULL, 0);
+                                    state, (tp_train_dropout){0, 0}, NULL, 0);
     }
     free(state);
     return total / (double)(n - 1);
@@ -279,7 +282,8 @@ char *tp_trainer_sample(tp_trainer *t, uint64_t seed)
     tp_rng_seed(&rng, seed);
     int nl = tp_vocab_find(t->vocab, "\n", 1), tok = nl >= 0 ? nl : 0;
     for (int i = 0; i < n; i++) {
-        tp_train_net_chunk(&t->net, t->eval_work, &tok, &tok, 1, 1, state, 0, NULL, 0);
+        tp_train_net_chunk(&t->net, t->eval_work, &tok, &tok, 1, 1, state,
+                           (tp_train_dropout){0, 0}, NULL, 0);
         tok = sample_from(tp_train_work_logits(t->eval_work, 1, 1, 0),
                           tp_vocab_size(t->vocab), 0.8, &rng);
         out[i] = tok;

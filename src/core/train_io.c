@@ -118,6 +118,7 @@ static char *checkpoint_json(const tp_trainer *t)
     cJSON_AddNumberToObject(o, "lr", c->lr);
     cJSON_AddNumberToObject(o, "clip", c->clip);
     cJSON_AddNumberToObject(o, "dropout", c->dropout);
+    cJSON_AddNumberToObject(o, "dropout_io", c->dropout_io);
     cJSON_AddNumberToObject(o, "val_fraction", c->val_fraction);
     cJSON_AddNumberToObject(o, "steps", (double)c->steps);
     cJSON_AddNumberToObject(o, "eval_every", (double)c->eval_every);
@@ -239,8 +240,11 @@ static tp_status parse_config(const char *json, tp_trainer *t, uint64_t *hash, t
     int kind = cJSON_IsString(cell) ? tp_train_cell_parse(cell->valuestring) : -1;
     ok = ok && kind >= 0;
     c->cell = kind >= 0 ? (tp_train_cell_kind)kind : TP_TRAIN_LSTM;
-    double sl = 0;
+    double sl = 0, dio = 0;
     ok = ok && get_num(o, "sample_length", &sl);
+    /* absent from checkpoints written before --dropout-io: they had none */
+    if (ok && cJSON_GetObjectItemCaseSensitive(o, "dropout_io"))
+        ok = get_num(o, "dropout_io", &dio);
     cJSON_Delete(o);
     if (!ok)
         return tp_fail(err, TP_ERR_FORMAT, "its training state (%s) is missing or damaged",
@@ -254,6 +258,7 @@ static tp_status parse_config(const char *json, tp_trainer *t, uint64_t *hash, t
     c->lr = v[7];
     c->clip = v[8];
     c->dropout = v[9];
+    c->dropout_io = dio;
     c->val_fraction = v[10];
     c->steps = (long)v[11];
     c->eval_every = (long)v[12];

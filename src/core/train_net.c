@@ -28,6 +28,7 @@ struct tp_train_work {
     float *dzh;          /* [rows][G*H]: d loss / d recurrent pre-activations (unfused) */
     float *dropped[16];  /* per layer [rows][H]: dropped-out output (input of the next) */
     float *mask[16];     /* per layer [rows][H]: 0 or 1 / (1 - p) */
+    float *dropped_in, *mask_in; /* [rows][E]: the embedding's output with --dropout-io */
     float *logits;       /* [rows][V], then d loss / d logits */
     float *dz;           /* [rows][G*H]: d loss / d input pre-activations */
     float *dh;           /* [rows][H]: d loss / d layer output */
@@ -143,6 +144,8 @@ void tp_train_work_free(tp_train_work *w)
     if (!w)
         return;
     free(w->x0);
+    free(w->dropped_in);
+    free(w->mask_in);
     for (int l = 0; l < 16; l++) {
         free(w->hs[l]);
         free(w->cs[l]);
@@ -182,6 +185,8 @@ tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_b
     w->max_batch = max_batch;
     w->n_vocab = net->n_vocab;
     w->x0 = floats(rows * (size_t)net->n_embed, &ok);
+    w->dropped_in = floats(rows * (size_t)net->n_embed, &ok);
+    w->mask_in = floats(rows * (size_t)net->n_embed, &ok);
     for (int l = 0; l < net->n_layers; l++) {
         w->hs[l] = floats((rows + (size_t)max_batch) * H, &ok);
         w->cs[l] = floats((rows + (size_t)max_batch) * H, &ok);
@@ -295,14 +300,23 @@ static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, cons
     for_row_blocks(net->threads, batch, forward_rows, &job);
 }
 
-/* Inverted dropout, as nn.LSTM applies between layers. */
-static const float *drop(tp_train_work *w, int l, int rows, int H, double p, tp_rng *rng)
+/* Inverted dropout of n values of x into out, the mask kept for backward:
+ * what nn.LSTM applies between layers and nn.Dropout elsewhere. */
+static const float *drop(const float *x, float *out, float *mask, size_t n, double p,
+                         tp_rng *rng)
 {
-    size_t n = (size_t)rows * H;
     float keep = (float)(1.0 / (1.0 - p));
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = tp_rng_uniform(rng) < p ? 0.0f : keep;
+        out[i] = x[i] * mask[i];
+    }
+    return out;
+}
+
+static void scale_by_mask(float *d, const float *mask, size_t n)
+{
     for (size_t i = 0; i < n; i++)
-        w->mask[l][i] = tp_rng_uniform(rng) < p ? 0.0f : keep;
-    return w->mask[l];
+        d[i] *= mask[i];
 }
 
 /* Softmax cross-entropy of every row; logits become d(mean loss)/d logits
@@ -423,15 +437,17 @@ static void embed_backward(tp_train_net *net, const tp_train_work *w, const int 
 
 double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
                           const int *target, int seq, int batch, float *state,
-                          double dropout, tp_rng *rng, int backward)
+                          tp_train_dropout dropout, tp_rng *rng, int backward)
 {
     int E = net->n_embed, H = net->n_hidden, V = net->n_vocab, L = net->n_layers;
     int rows = seq * batch;
-    size_t bh = (size_t)batch * H;
+    size_t bh = (size_t)batch * H, rh = (size_t)rows * H, re = (size_t)rows * E;
     const float *embed = net->params + net->tensors[0].offset;
     for (int r = 0; r < rows; r++)
         memcpy(w->x0 + (size_t)r * E, embed + (size_t)in[r] * E, (size_t)E * sizeof(float));
     const float *x = w->x0;
+    if (dropout.io > 0)
+        x = drop(x, w->dropped_in, w->mask_in, re, dropout.io, rng);
     const float *inputs[16];
     for (int l = 0; l < L; l++) {
         inputs[l] = x;
@@ -441,12 +457,11 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
         memcpy(state + (size_t)l * bh, w->hs[l] + (size_t)seq * bh, bh * sizeof(float));
         memcpy(state + (size_t)(L + l) * bh, w->cs[l] + (size_t)seq * bh, bh * sizeof(float));
         x = w->hs[l] + bh;
-        if (dropout > 0 && l < L - 1) {
-            const float *mask = drop(w, l, rows, H, dropout, rng);
-            for (size_t i = 0; i < (size_t)rows * H; i++)
-                w->dropped[l][i] = x[i] * mask[i];
-            x = w->dropped[l];
-        }
+        /* mask[L - 1] is free for the last layer's output: nothing drops after it
+         * but the decoder's input */
+        double p = l < L - 1 ? dropout.between : dropout.io;
+        if (p > 0)
+            x = drop(x, w->dropped[l], w->mask[l], rh, p, rng);
     }
     const tp_train_tensor *hw = &net->tensors[net->n_tensors - 2];
     const tp_train_tensor *hb = &net->tensors[net->n_tensors - 1];
@@ -457,15 +472,20 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
     if (!backward)
         return loss;
     head_backward(net, w, x, rows);
+    if (dropout.io > 0)
+        scale_by_mask(w->dh, w->mask[L - 1], rh);
     for (int l = L - 1; l >= 0; l--) {
         layer_backward_time(net, w, l, seq, batch);
         layer_backward_weights(net, w, l, inputs[l], l ? H : E, seq, batch);
         if (l > 0) {
             /* d loss / d output of layer l - 1, through its dropout mask */
-            for (size_t i = 0; i < (size_t)rows * H; i++)
-                w->dh[i] = dropout > 0 ? w->dx[i] * w->mask[l - 1][i] : w->dx[i];
+            memcpy(w->dh, w->dx, rh * sizeof(float));
+            if (dropout.between > 0)
+                scale_by_mask(w->dh, w->mask[l - 1], rh);
         }
     }
+    if (dropout.io > 0)
+        scale_by_mask(w->dx, w->mask_in, re);
     embed_backward(net, w, in, rows);
     return loss;
 }

@@ -21,6 +21,8 @@ expect_error train-layers-range 2 'train: --layers 17 is out of range \(1 to 16\
     $T --text "$TEXT" --out "$TMP/m" --layers 17
 expect_error train-dropout-range 2 'train: --dropout 1 is out of range' -- \
     $T --text "$TEXT" --out "$TMP/m" --dropout 1
+expect_error train-dropout-io-range 2 "train: --dropout-io -0.5 is out of range" -- \
+    $T --text "$TEXT" --out "$TMP/m" --dropout-io -0.5
 expect_error train-lr-number 2 "train: --lr 'fast' is not a finite number" -- \
     $T --text "$TEXT" --out "$TMP/m" --lr fast
 expect_error train-tokenizer 2 "train: --tokenizer 'bytes' is not char or word" -- \
@@ -44,7 +46,7 @@ fi
 
 # An uninterrupted run; eval and generate accept its model.
 $T --text "$TEXT" --out "$TMP/a.st" $SMALL --steps 24 --eval-every 8 --dropout 0.1 \
-    >"$TMP/a.log" 2>"$TMP/a.err"
+    --dropout-io 0.1 >"$TMP/a.log" 2>"$TMP/a.err"
 if [ $? = 0 ] && [ -f "$TMP/a.st" ] && [ -f "$TMP/a.st.ckpt" ] &&
     $TEMPEST eval --model "$TMP/a.st" --text "$TEXT" >/dev/null 2>&1 &&
     $TEMPEST generate --model "$TMP/a.st" --length 40 --seed 3 >/dev/null 2>&1; then
@@ -65,7 +67,7 @@ losses() { grep '^step [0-9]*/' "$@" | awk '{print $2, $4}'; }
 
 # Half, then resume: the same losses and the same model, bit for bit.
 $T --text "$TEXT" --out "$TMP/b.st" $SMALL --steps 24 --eval-every 8 --dropout 0.1 \
-    --stop-after 11 >"$TMP/b1.log" 2>&1
+    --dropout-io 0.1 --stop-after 11 >"$TMP/b1.log" 2>&1
 $T --text "$TEXT" --out "$TMP/b.st" --resume "$TMP/b.st.ckpt" --threads 1 --log-every 1 \
     >"$TMP/b2.log" 2>&1
 losses "$TMP/a.log" >"$TMP/a.loss"

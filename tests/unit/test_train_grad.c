@@ -16,7 +16,7 @@ static const int OUT[SEQ * BATCH] = {1, 2, 3, 4, 0, 2};
 /* The summed loss from the given start state; dropout masks come from a
  * fresh rng each time, so every evaluation sees the same masks. */
 static double loss_at(tp_train_net *net, tp_train_work *w, const float *state0,
-                      double dropout, int backward)
+                      tp_train_dropout dropout, int backward)
 {
     float state[2 * L * BATCH * H];
     memcpy(state, state0, sizeof state);
@@ -25,7 +25,7 @@ static double loss_at(tp_train_net *net, tp_train_work *w, const float *state0,
     return tp_train_net_chunk(net, w, IN, OUT, SEQ, BATCH, state, dropout, &rng, backward);
 }
 
-static void check_gradients(tp_train_cell_kind cell, double dropout)
+static void check_gradients(tp_train_cell_kind cell, tp_train_dropout dropout)
 {
     tp_train_net net;
     tp_rng rng;
@@ -66,8 +66,9 @@ static void check_gradients(tp_train_cell_kind cell, double dropout)
             if (rel > worst)
                 worst = rel;
         }
-        cr_expect_lt(worst, 2e-2, "%s %s: worst relative gradient error %g (dropout %g)",
-                     net.cell->name, t->name, worst, dropout);
+        cr_expect_lt(worst, 2e-2,
+                     "%s %s: worst relative gradient error %g (dropout %g, io %g)",
+                     net.cell->name, t->name, worst, dropout.between, dropout.io);
     }
     cr_expect_gt(checked, 10 * skipped, "%d checked, %d skipped at kinks", checked, skipped);
     free(analytic);
@@ -77,28 +78,36 @@ static void check_gradients(tp_train_cell_kind cell, double dropout)
 
 Test(train_grad, lstm_every_tensor_matches_finite_differences)
 {
-    check_gradients(TP_TRAIN_LSTM, 0);
+    check_gradients(TP_TRAIN_LSTM, (tp_train_dropout){0, 0});
 }
 
 Test(train_grad, lstm_with_dropout_between_layers)
 {
-    check_gradients(TP_TRAIN_LSTM, 0.3);
+    check_gradients(TP_TRAIN_LSTM, (tp_train_dropout){0.3, 0});
+}
+
+/* With io dropout every tensor sees a mask: the embedding's through the
+ * first layer's input, the decoder's through its input. */
+Test(train_grad, lstm_with_dropout_on_embedding_and_decoder_input)
+{
+    check_gradients(TP_TRAIN_LSTM, (tp_train_dropout){0, 0.4});
+    check_gradients(TP_TRAIN_LSTM, (tp_train_dropout){0.3, 0.4});
 }
 
 Test(train_grad, gru_every_tensor_matches_finite_differences)
 {
-    check_gradients(TP_TRAIN_GRU, 0);
-    check_gradients(TP_TRAIN_GRU, 0.3);
+    check_gradients(TP_TRAIN_GRU, (tp_train_dropout){0, 0});
+    check_gradients(TP_TRAIN_GRU, (tp_train_dropout){0.3, 0.3});
 }
 
 Test(train_grad, rnn_tanh_every_tensor_matches_finite_differences)
 {
-    check_gradients(TP_TRAIN_RNN_TANH, 0);
+    check_gradients(TP_TRAIN_RNN_TANH, (tp_train_dropout){0, 0});
 }
 
 Test(train_grad, rnn_relu_every_tensor_matches_finite_differences)
 {
-    check_gradients(TP_TRAIN_RNN_RELU, 0);
+    check_gradients(TP_TRAIN_RNN_RELU, (tp_train_dropout){0, 0});
 }
 
 Test(train_grad, bias_pairs_get_the_same_gradient)
@@ -110,7 +119,8 @@ Test(train_grad, bias_pairs_get_the_same_gradient)
     cr_assert_eq(tp_train_net_init(&net, TP_TRAIN_LSTM, V, E, H, 1, &rng, &err), TP_OK);
     tp_train_work *w = tp_train_work_new(&net, SEQ, BATCH);
     float state[2 * BATCH * H] = {0};
-    tp_train_net_chunk(&net, w, IN, OUT, SEQ, BATCH, state, 0, NULL, 1);
+    tp_train_net_chunk(&net, w, IN, OUT, SEQ, BATCH, state, (tp_train_dropout){0, 0}, NULL,
+                       1);
     const tp_train_tensor *a = tp_train_net_find(&net, "lstm.bias_ih_l0");
     const tp_train_tensor *b = tp_train_net_find(&net, "lstm.bias_hh_l0");
     cr_assert(a && b);
