@@ -59,6 +59,12 @@ static inline const void *tp_matrix_panel(const tp_matrix *W, int p)
 tp_status tp_matrix_init(tp_matrix *m, const float *W, int rows, int cols, tp_weight_type type,
                          tp_error *err);
 void tp_matrix_free(tp_matrix *m);
+/* A zero matrix of the shape, to be filled row by row with
+ * tp_matrix_set_row (what tp_matrix_init does from a whole buffer). */
+tp_status tp_matrix_alloc(tp_matrix *m, int rows, int cols, tp_weight_type type,
+                          tp_error *err);
+/* Store row r from src (cols f32 values), as tp_matrix_init would. */
+void tp_matrix_set_row(tp_matrix *m, int r, const float *src);
 /* Element (r, c) widened to f32 (for tests and slow paths). */
 float tp_matrix_get(const tp_matrix *m, int r, int c);
 

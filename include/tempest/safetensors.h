@@ -32,7 +32,8 @@ typedef struct tp_tensor {
     int64_t shape[TP_ST_MAX_DIMS];
     size_t count;        /* product of shape */
     size_t nbytes;
-    const uint8_t *data; /* points into the file's bytes */
+    const uint8_t *data; /* points into the file's bytes; NULL when opened lazily */
+    uint64_t offset;     /* where the bytes start in the file */
 } tp_tensor;
 
 typedef struct tp_meta_entry {
@@ -50,11 +51,17 @@ typedef struct tp_safetensors {
     int n_tensors;
     tp_meta_entry *meta;
     int n_meta;
+    int lazy, fd;         /* tp_st_open_lazy: only the header is in memory */
 } tp_safetensors;
 
 /* Read and parse a file. On failure st is left empty and safe to close. */
 tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err);
 
+/* Read and parse only the header, keeping the file open: tensors are read
+ * with tp_tensor_read_f32 when needed, so loading a model never holds the
+ * whole file and the weights at once. Reads use pread(), not mmap: a file
+ * truncated on disk makes a read come back short, never SIGBUS. */
+tp_status tp_st_open_lazy(tp_safetensors *st, const char *path, tp_error *err);
 /* Parse a buffer the caller keeps alive (used by tests and fuzzing). */
 tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size,
                       tp_error *err);
@@ -70,6 +77,11 @@ const char *tp_st_meta(const tp_safetensors *st, const char *key);
  * NaN or infinite value, is refused with the tensor's name. */
 tp_status tp_tensor_to_f32(const tp_tensor *t, float *out, tp_error *err);
 
+/* Elements [first, first + count) of t as f32, from memory or (lazy) from
+ * the file; refused as tp_tensor_to_f32 refuses (the index is counted from
+ * first), and a short read is an I/O error. */
+tp_status tp_tensor_read_f32(const tp_safetensors *st, const tp_tensor *t, size_t first,
+                             size_t count, float *out, tp_error *err);
 /* Conversions exposed for tests. */
 float tp_f16_to_f32(uint16_t h);
 float tp_bf16_to_f32(uint16_t b);

@@ -24,6 +24,7 @@ enum role { ROLE_EMBED, ROLE_HEAD_W, ROLE_HEAD_B, ROLE_W_IH, ROLE_W_HH, ROLE_B_I
 
 /* The tensors found for each role; recurrent roles are per layer. */
 struct found {
+    const tp_safetensors *st; /* where the tensors' bytes are read from */
     const tp_tensor *embed, *head_w, *head_b;
     const tp_tensor *rec[TP_MAX_LAYERS][4];
     int n_layers;
@@ -256,42 +257,22 @@ static float *alloc_floats(size_t n, tp_error *err)
 }
 
 /* Read a tensor into a fresh buffer. */
-static float *read_tensor(const tp_tensor *t, tp_error *err)
+static float *read_tensor(const struct found *f, const tp_tensor *t, tp_error *err)
 {
     float *p = alloc_floats(t->count, err);
-    if (p && tp_tensor_to_f32(t, p, err) != TP_OK) {
+    if (p && tp_tensor_read_f32(f->st, t, 0, t->count, p, err) != TP_OK) {
         free(p);
         return NULL;
     }
     return p;
 }
 
-/* Convert a 2-D tensor's rows straight into columns [c0, c0 + cols) of the
- * fused rows (stride ld): no whole-tensor temporary to allocate and touch,
- * which was most of the load time. Returns -1 on a bad value or dtype; the
- * caller then reads the tensors whole for the usual message and index. */
-static int read_rows_into(const tp_tensor *t, float *fused, size_t ld, size_t c0)
-{
-    size_t rows = (size_t)t->shape[0], cols = (size_t)t->shape[1];
-    if (cols == 0)
-        return 0;
-    size_t esize = t->nbytes / t->count;
-    for (size_t r = 0; r < rows; r++) {
-        tp_tensor row = *t;
-        row.data = t->data + r * cols * esize;
-        row.count = cols;
-        row.nbytes = cols * esize;
-        if (tp_tensor_to_f32(&row, fused + r * ld + c0, NULL) != TP_OK)
-            return -1;
-    }
-    return 0;
-}
-
 /* The error a whole-tensor read of w_ih, then w_hh, reports. */
-static tp_status report_bad_layer(const tp_tensor *w_ih, const tp_tensor *w_hh, tp_error *err)
+static tp_status report_bad_layer(const struct found *f, const tp_tensor *w_ih,
+                                  const tp_tensor *w_hh, tp_error *err)
 {
-    float *a = read_tensor(w_ih, err);
-    float *b = a ? read_tensor(w_hh, err) : NULL;
+    float *a = read_tensor(f, w_ih, err);
+    float *b = a ? read_tensor(f, w_hh, err) : NULL;
     tp_status rc = a && b ? tp_fail(err, TP_ERR_FORMAT, "tensor '%s' cannot be read", w_ih->name)
                           : (err ? err->code : TP_ERR_FORMAT);
     free(a);
@@ -299,22 +280,54 @@ static tp_status report_bad_layer(const tp_tensor *w_ih, const tp_tensor *w_hh, 
     return rc;
 }
 
-/* Where a layer's weights go in f32: w_ih's rows into ih (stride ih_ld),
- * w_hh's into hh (stride hh_ld) from column hh_c0. The LSTM/RNN fused rows
- * put both in one buffer, w_hh after w_ih; a GRU keeps two. A one-hot
- * input has n_in 0: its w_ih goes to w_ih_t instead. */
-struct layer_rows {
-    float *ih, *hh;
-    size_t ih_ld, hh_ld, hh_c0;
-};
+/* Rows read and packed at a time: the weights go from the file to their
+ * panels through a buffer of this many rows, never through a copy of a
+ * whole tensor or file (peak memory is the model's panels, not twice). */
+#define LOAD_ROWS 32
 
-static tp_status read_layer_rows(const struct layer_rows *d, const tp_tensor *w_ih,
-                                 const tp_tensor *w_hh, int n_in, tp_error *err)
+/* Rows [r0, r0 + n) of layer ly's recurrent weights into its matrices: an
+ * LSTM's or RNN's fused row is [w_ih row | w_hh row]; a GRU keeps w_ih's rows
+ * in w and w_hh's in w_hh. A one-hot input (n_in 0) has no w_ih rows here. */
+static int pack_row_block(tp_layer *ly, const struct found *f, int l, int r0, int n, int H,
+                          int gru, float *ih, float *hh, float *row)
 {
-    if ((n_in && read_rows_into(w_ih, d->ih, d->ih_ld, 0)) ||
-        read_rows_into(w_hh, d->hh, d->hh_ld, d->hh_c0))
-        return report_bad_layer(w_ih, w_hh, err);
-    return TP_OK;
+    int n_in = ly->n_in;
+    if ((n_in && tp_tensor_read_f32(f->st, f->rec[l][0], (size_t)r0 * n_in,
+                                    (size_t)n * n_in, ih, NULL)) ||
+        tp_tensor_read_f32(f->st, f->rec[l][1], (size_t)r0 * H, (size_t)n * H, hh, NULL))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const float *x = ih + (size_t)i * n_in, *h = hh + (size_t)i * H;
+        if (gru) {
+            if (n_in)
+                tp_matrix_set_row(&ly->w, r0 + i, x);
+            tp_matrix_set_row(&ly->w_hh, r0 + i, h);
+            continue;
+        }
+        memcpy(row, x, (size_t)n_in * sizeof *row);
+        memcpy(row + n_in, h, (size_t)H * sizeof *row);
+        tp_matrix_set_row(&ly->w, r0 + i, row);
+    }
+    return 0;
+}
+
+static tp_status pack_layer(tp_layer *ly, const struct found *f, int l, int G, int H, int gru,
+                            tp_error *err)
+{
+    int n_in = ly->n_in;
+    float *ih = alloc_floats((size_t)LOAD_ROWS * n_in, err);
+    float *hh = ih ? alloc_floats((size_t)LOAD_ROWS * H, err) : NULL;
+    float *row = hh ? alloc_floats((size_t)n_in + H, err) : NULL;
+    tp_status rc = row ? TP_OK : (err ? err->code : TP_ERR_NOMEM);
+    for (int r0 = 0; r0 < G && !rc; r0 += LOAD_ROWS) {
+        int n = G - r0 < LOAD_ROWS ? G - r0 : LOAD_ROWS;
+        if (pack_row_block(ly, f, l, r0, n, H, gru, ih, hh, row))
+            rc = report_bad_layer(f, f->rec[l][0], f->rec[l][1], err);
+    }
+    free(ih);
+    free(hh);
+    free(row);
+    return rc;
 }
 
 static void transpose_one_hot(float *w_ih_t, const float *w_ih, int G, int V)
@@ -328,7 +341,7 @@ static void transpose_one_hot(float *w_ih_t, const float *w_ih, int G, int V)
 static tp_status add_biases(tp_layer *ly, int l, const struct found *f, int G, tp_error *err)
 {
     for (int k = 2; k < 4 && f->rec[l][k]; k++) {
-        float *b = read_tensor(f->rec[l][k], err);
+        float *b = read_tensor(f, f->rec[l][k], err);
         if (!b)
             return err ? err->code : TP_ERR_NOMEM;
         tp_vec_add(k == 3 && ly->bias_hh ? ly->bias_hh : ly->bias, b, G);
@@ -346,30 +359,24 @@ static tp_status load_layer(tp_model *m, int l, const struct found *f, tp_error 
     ly->n_in = one_hot ? 0 : (l == 0 ? m->n_embed : H);
     int cols = gru ? ly->n_in : ly->n_in + H; /* of w */
     /* Only a one-hot input needs w_ih whole (transposed); it is V x G, small. */
-    float *w_ih = one_hot ? read_tensor(f->rec[l][0], err) : NULL;
-    float *rows = !one_hot || w_ih ? alloc_floats((size_t)G * (size_t)cols, err) : NULL;
-    float *hh = gru && rows ? alloc_floats((size_t)G * (size_t)H, err) : NULL;
-    ly->bias = alloc_floats((size_t)G, err);
-    if (gru)
-        ly->bias_hh = alloc_floats((size_t)G, err);
-    if (one_hot)
-        ly->w_ih_t = alloc_floats((size_t)G * (size_t)m->n_vocab, err);
-    tp_status rc = (!rows || (gru && (!hh || !ly->bias_hh)) || !ly->bias ||
-                    (one_hot && !ly->w_ih_t)) ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
-    struct layer_rows dst = {rows, gru ? hh : rows, (size_t)cols, gru ? (size_t)H : (size_t)cols,
-                             gru ? 0 : (size_t)ly->n_in};
+    float *w_ih = one_hot ? read_tensor(f, f->rec[l][0], err) : NULL;
+    tp_status rc = one_hot && !w_ih ? (err ? err->code : TP_ERR_NOMEM) : TP_OK;
+    if (!rc && !(ly->bias = alloc_floats((size_t)G, err)))
+        rc = err ? err->code : TP_ERR_NOMEM;
+    if (!rc && gru && !(ly->bias_hh = alloc_floats((size_t)G, err)))
+        rc = err ? err->code : TP_ERR_NOMEM;
+    if (!rc && one_hot && !(ly->w_ih_t = alloc_floats((size_t)G * (size_t)m->n_vocab, err)))
+        rc = err ? err->code : TP_ERR_NOMEM;
     if (!rc)
-        rc = read_layer_rows(&dst, f->rec[l][0], f->rec[l][1], ly->n_in, err);
+        rc = tp_matrix_alloc(&ly->w, G, cols, m->weights, err);
+    if (!rc && gru)
+        rc = tp_matrix_alloc(&ly->w_hh, G, H, m->weights, err);
+    if (!rc)
+        rc = pack_layer(ly, f, l, G, H, gru, err);
     if (!rc && one_hot)
         transpose_one_hot(ly->w_ih_t, w_ih, G, m->n_vocab);
     if (!rc)
-        rc = tp_matrix_init(&ly->w, rows, G, cols, m->weights, err);
-    if (!rc && gru)
-        rc = tp_matrix_init(&ly->w_hh, hh, G, H, m->weights, err);
-    if (!rc)
         rc = add_biases(ly, l, f, G, err);
-    free(rows);
-    free(hh);
     free(w_ih);
     return rc;
 }
@@ -423,9 +430,9 @@ static tp_status load_nonlinearity(tp_model *m, const tp_safetensors *st, tp_err
 
 static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
 {
-    if (f->embed && !(m->embed = read_tensor(f->embed, err)))
+    if (f->embed && !(m->embed = read_tensor(f, f->embed, err)))
         return err ? err->code : TP_ERR_NOMEM;
-    float *head = read_tensor(f->head_w, err);
+    float *head = read_tensor(f, f->head_w, err);
     if (!head)
         return err ? err->code : TP_ERR_NOMEM;
     tp_status head_rc = tp_matrix_init(&m->head_w, head, m->n_vocab, m->n_hidden, m->weights,
@@ -434,7 +441,7 @@ static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
     if (head_rc)
         return head_rc;
     if (f->head_b)
-        m->head_b = read_tensor(f->head_b, err);
+        m->head_b = read_tensor(f, f->head_b, err);
     else
         m->head_b = alloc_floats((size_t)m->n_vocab, err);
     if (!m->head_b)
@@ -476,6 +483,7 @@ tp_status tp_model_from_safetensors_with(tp_model **out, const tp_safetensors *s
     *out = NULL;
     struct found f;
     memset(&f, 0, sizeof f);
+    f.st = st;
     tp_status rc = TP_OK;
     for (int i = 0; i < st->n_tensors && !rc; i++)
         rc = classify(&f, &st->tensors[i], err);
@@ -520,13 +528,13 @@ tp_status tp_model_load_with(tp_model **out, const char *path, const tp_model_op
 {
     tp_safetensors st;
     *out = NULL;
-    tp_status rc = tp_st_open(&st, path, err);
+    tp_status rc = tp_st_open_lazy(&st, path, err);
     if (rc)
         return rc;
     rc = tp_model_from_safetensors_with(out, &st, opt, err);
     if (rc)
         tp_error_prefix(err, "%s", path);
-    /* Weights were copied out, so the mapping can go: a file replaced or
+    /* Weights were copied out, so the file can be closed: one replaced or
      * truncated on disk later cannot reach us. */
     tp_st_close(&st);
     return rc;

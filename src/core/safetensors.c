@@ -87,7 +87,7 @@ static tp_status parse_shape(tp_tensor *t, const cJSON *shape, tp_error *err)
 }
 
 static tp_status parse_tensor(tp_tensor *t, const cJSON *info, const uint8_t *data,
-                              size_t data_size, tp_error *err)
+                              uint64_t data_start, size_t data_size, tp_error *err)
 {
     if (!cJSON_IsObject(info))
         return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': entry is not an object", t->name);
@@ -117,14 +117,15 @@ static tp_status parse_tensor(tp_tensor *t, const cJSON *info, const uint8_t *da
         return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': %llu bytes of data for a shape "
                        "needing %zu elements of %zu bytes", t->name,
                        (unsigned long long)(end - begin), t->count, di->size);
-    t->data = data + begin;
+    t->data = data ? data + begin : NULL;
+    t->offset = data_start + begin;
     return TP_OK;
 }
 
 static int by_offset(const void *a, const void *b)
 {
     const tp_tensor *x = a, *y = b;
-    return (x->data > y->data) - (x->data < y->data);
+    return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
 static tp_status check_overlaps(tp_safetensors *st, tp_error *err)
@@ -143,10 +144,10 @@ static tp_status check_overlaps(tp_safetensors *st, tp_error *err)
         const tp_tensor *cur = &sorted[i];
         if (cur->nbytes == 0)
             continue;
-        if (reach && reach->data + reach->nbytes > cur->data)
+        if (reach && reach->offset + reach->nbytes > cur->offset)
             rc = tp_fail(err, TP_ERR_FORMAT, "tensors '%s' and '%s' overlap in the data",
                          reach->name, cur->name);
-        if (!reach || cur->data + cur->nbytes > reach->data + reach->nbytes)
+        if (!reach || cur->offset + cur->nbytes > reach->offset + reach->nbytes)
             reach = cur;
     }
     free(sorted);
@@ -172,7 +173,7 @@ static tp_status parse_metadata(tp_safetensors *st, const cJSON *meta, tp_error 
 }
 
 static tp_status parse_entries(tp_safetensors *st, const cJSON *root, const uint8_t *data,
-                               size_t data_size, tp_error *err)
+                               uint64_t data_start, size_t data_size, tp_error *err)
 {
     int n = cJSON_GetArraySize(root);
     st->tensors = calloc((size_t)n + 1, sizeof *st->tensors);
@@ -195,19 +196,22 @@ static tp_status parse_entries(tp_safetensors *st, const cJSON *root, const uint
         if (!t->name)
             return tp_fail(err, TP_ERR_NOMEM, "out of memory for tensor names");
         st->n_tensors++;
-        tp_status rc = parse_tensor(t, item, data, data_size, err);
+        tp_status rc = parse_tensor(t, item, data, data_start, data_size, err);
         if (rc)
             return rc;
     }
     return check_overlaps(st, err);
 }
 
-tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_error *err)
+/* Parse a file of size bytes whose first have bytes are in memory: all of
+ * it, or (lazy) at least the header. */
+static tp_status parse(tp_safetensors *st, const uint8_t *bytes, size_t have, size_t size,
+                       tp_error *err)
 {
     memset(st, 0, sizeof *st);
-    st->bytes = bytes;
+    st->bytes = have == size ? bytes : NULL;
     st->size = size;
-    if (size < 8)
+    if (size < 8 || have < 8)
         return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file: %zu bytes, too short "
                        "for the 8-byte header length", size);
     uint64_t n = 0;
@@ -217,7 +221,7 @@ tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_
         return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file (or a truncated one): "
                        "header length %llu runs past the end of the file (%zu bytes)",
                        (unsigned long long)n, size);
-    if (n < 2 || n > TP_ST_MAX_HEADER || bytes[8] != '{')
+    if (n < 2 || n > TP_ST_MAX_HEADER || n > have - 8 || bytes[8] != '{')
         return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file: the header is not a "
                        "JSON object (length %llu)", (unsigned long long)n);
     const char *text = (const char *)bytes + 8, *end = NULL;
@@ -233,11 +237,17 @@ tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_
         cJSON_Delete(root);
         return tp_fail(err, TP_ERR_FORMAT, "the safetensors header is not valid JSON");
     }
-    tp_status rc = parse_entries(st, root, bytes + 8 + n, size - 8 - (size_t)n, err);
+    tp_status rc = parse_entries(st, root, have == size ? bytes + 8 + n : NULL, 8 + n,
+                                 size - 8 - (size_t)n, err);
     cJSON_Delete(root);
     if (rc)
         tp_st_close(st); /* st->map is still NULL here: the caller owns it */
     return rc;
+}
+
+tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_error *err)
+{
+    return parse(st, bytes, size, size, err);
 }
 
 /* The whole file into memory with read(), not mmap: a mapped file that is
@@ -269,20 +279,31 @@ static tp_status read_whole(int fd, const char *path, size_t size, uint8_t **out
     return TP_OK;
 }
 
+/* Open a regular file for reading; *size is its length. */
+static tp_status open_model_file(const char *path, int *fd, size_t *size, tp_error *err)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return tp_fail(err, TP_ERR_IO, "cannot open model '%s': %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(*fd);
+        return tp_fail(err, TP_ERR_IO, "model '%s' is not a regular file", path);
+    }
+    *size = (size_t)sb.st_size;
+    return TP_OK;
+}
+
 tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err)
 {
     memset(st, 0, sizeof *st);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return tp_fail(err, TP_ERR_IO, "cannot open model '%s': %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return tp_fail(err, TP_ERR_IO, "model '%s' is not a regular file", path);
-    }
-    size_t size = (size_t)sb.st_size;
+    int fd;
+    size_t size;
+    tp_status rc = open_model_file(path, &fd, &size, err);
+    if (rc)
+        return rc;
     uint8_t *bytes = NULL;
-    tp_status rc = read_whole(fd, path, size, &bytes, err);
+    rc = read_whole(fd, path, size, &bytes, err);
     close(fd);
     if (rc)
         return rc;
@@ -296,8 +317,98 @@ tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err)
     return rc;
 }
 
+/* Bytes [off, off + n) of the file; a short read means it changed. */
+static tp_status pread_all(int fd, uint8_t *buf, size_t n, uint64_t off, tp_error *err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return tp_fail(err, TP_ERR_IO, "cannot read the model: %s", strerror(errno));
+        if (r == 0)
+            return tp_fail(err, TP_ERR_IO, "the model file shrank while being read");
+        got += (size_t)r;
+    }
+    return TP_OK;
+}
+
+/* The header's length from the first 8 bytes, and how many bytes to read:
+ * the header when it fits the file and the limit, else only the 8 (parse
+ * then refuses them with the usual message). */
+static size_t header_extent(const uint8_t len[8], size_t size)
+{
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | len[i];
+    if (size < 8)
+        return size;
+    return n <= TP_ST_MAX_HEADER && n <= size - 8 ? 8 + (size_t)n : 8;
+}
+
+tp_status tp_st_open_lazy(tp_safetensors *st, const char *path, tp_error *err)
+{
+    memset(st, 0, sizeof *st);
+    int fd;
+    size_t size, have = 0;
+    tp_status rc = open_model_file(path, &fd, &size, err);
+    if (rc)
+        return rc;
+    uint8_t len[8] = {0}, *head = NULL;
+    rc = pread_all(fd, len, size < 8 ? size : 8, 0, err);
+    if (!rc) {
+        have = header_extent(len, size);
+        if (!(head = malloc(have ? have : 1)))
+            rc = tp_fail(err, TP_ERR_NOMEM, "out of memory for the header of '%s'", path);
+    }
+    if (!rc)
+        rc = pread_all(fd, head, have, 0, err);
+    if (!rc)
+        rc = parse(st, head, have, size, err);
+    if (rc) {
+        tp_error_prefix(err, "%s", path);
+        free(head);
+        close(fd);
+        return rc;
+    }
+    st->map = head;
+    st->map_size = have;
+    st->lazy = 1;
+    st->fd = fd;
+    return TP_OK;
+}
+
+tp_status tp_tensor_read_f32(const tp_safetensors *st, const tp_tensor *t, size_t first,
+                             size_t count, float *out, tp_error *err)
+{
+    if (first > t->count || count > t->count - first)
+        return tp_fail(err, TP_ERR_FORMAT, "tensor '%s': elements %zu..%zu of %zu", t->name,
+                       first, first + count, t->count);
+    size_t esize = t->count ? t->nbytes / t->count : 1;
+    tp_tensor part = *t;
+    part.count = count;
+    part.nbytes = count * esize;
+    if (!st->lazy) {
+        part.data = t->data + first * esize;
+        return tp_tensor_to_f32(&part, out, err);
+    }
+    uint8_t *buf = malloc(part.nbytes ? part.nbytes : 1);
+    if (!buf)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory reading tensor '%s'", t->name);
+    tp_status rc = pread_all(st->fd, buf, part.nbytes, t->offset + first * esize, err);
+    part.data = buf;
+    if (!rc)
+        rc = tp_tensor_to_f32(&part, out, err);
+    free(buf);
+    return rc;
+}
+
 void tp_st_close(tp_safetensors *st)
 {
+    if (st->lazy)
+        close(st->fd);
+
     for (int i = 0; i < st->n_tensors; i++)
         free(st->tensors[i].name);
     free(st->tensors);

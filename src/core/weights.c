@@ -102,8 +102,8 @@ static void store_row(tp_matrix *m, int r, const float *src)
     }
 }
 
-tp_status tp_matrix_init(tp_matrix *m, const float *W, int rows, int cols, tp_weight_type type,
-                         tp_error *err)
+tp_status tp_matrix_alloc(tp_matrix *m, int rows, int cols, tp_weight_type type,
+                          tp_error *err)
 {
     memset(m, 0, sizeof *m);
     m->rows = rows;
@@ -122,9 +122,21 @@ tp_status tp_matrix_init(tp_matrix *m, const float *W, int rows, int cols, tp_we
                        cols);
     }
     memset(m->data, 0, rounded ? rounded : 64); /* the padding must read as zeros */
-    for (int r = 0; r < rows; r++)
-        store_row(m, r, W + (size_t)r * (size_t)cols);
     return TP_OK;
+}
+
+void tp_matrix_set_row(tp_matrix *m, int r, const float *src)
+{
+    store_row(m, r, src);
+}
+
+tp_status tp_matrix_init(tp_matrix *m, const float *W, int rows, int cols, tp_weight_type type,
+                         tp_error *err)
+{
+    tp_status rc = tp_matrix_alloc(m, rows, cols, type, err);
+    for (int r = 0; !rc && r < rows; r++)
+        store_row(m, r, W + (size_t)r * (size_t)cols);
+    return rc;
 }
 
 void tp_matrix_free(tp_matrix *m)

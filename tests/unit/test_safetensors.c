@@ -398,3 +398,63 @@ Test(safetensors, open_files)
     close(fd);
     unlink(path);
 }
+
+/* The lazy open reads the same values from the file, and refuses the same
+ * files with the same messages, as the whole-file open. */
+Test(safetensors, lazy_open_matches_whole_file)
+{
+    char path[] = "/tmp/tempest-st-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    size_t size;
+    uint8_t *buf = th_st_make("{\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]},"
+                              "\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+                              "\"__metadata__\":{\"vocab\":\"x\"}}",
+                              DATA6, 24, &size);
+    cr_assert_eq(write(fd, buf, size), (ssize_t)size);
+    free(buf);
+    tp_safetensors whole, lazy;
+    tp_error err = {0};
+    cr_assert_eq(tp_st_open(&whole, path, &err), TP_OK, "%s", err.msg);
+    cr_assert_eq(tp_st_open_lazy(&lazy, path, &err), TP_OK, "%s", err.msg);
+    cr_assert_eq(lazy.n_tensors, 2);
+    cr_assert_str_eq(tp_st_meta(&lazy, "vocab"), "x");
+    const char *names[] = {"a", "b"};
+    for (int i = 0; i < 2; i++) {
+        const tp_tensor *w = tp_st_find(&whole, names[i]), *l = tp_st_find(&lazy, names[i]);
+        cr_assert(w && l);
+        cr_assert_null(l->data, "a lazy tensor points at no bytes");
+        cr_assert_eq(w->offset, l->offset);
+        float a[4] = {0}, b[4] = {0};
+        cr_assert_eq(tp_tensor_read_f32(&whole, w, 0, w->count, a, &err), TP_OK, "%s", err.msg);
+        cr_assert_eq(tp_tensor_read_f32(&lazy, l, 0, l->count, b, &err), TP_OK, "%s", err.msg);
+        cr_assert_eq(memcmp(a, b, sizeof a), 0);
+    }
+    /* a part: elements 1..3 of 'a' */
+    float part[2];
+    cr_assert_eq(tp_tensor_read_f32(&lazy, tp_st_find(&lazy, "a"), 1, 2, part, &err), TP_OK);
+    cr_assert(part[0] == 2.0f && part[1] == 3.0f, "%g %g", part[0], part[1]);
+    cr_assert_eq(tp_tensor_read_f32(&lazy, tp_st_find(&lazy, "a"), 3, 2, part, &err),
+                 TP_ERR_FORMAT, "a range past the tensor is refused");
+
+    /* Cut short under an open lazy file: the read fails, it does not crash. */
+    cr_assert_eq(ftruncate(fd, (off_t)size - 5), 0);
+    float b2[2];
+    cr_assert_eq(tp_tensor_read_f32(&lazy, tp_st_find(&lazy, "b"), 0, 2, b2, &err), TP_ERR_IO);
+    cr_assert(strstr(err.msg, "shrank"), "%s", err.msg);
+    tp_st_close(&whole);
+    tp_st_close(&lazy);
+
+    /* and now refused at open, as the whole-file open refuses it */
+    cr_assert_eq(tp_st_open_lazy(&lazy, path, &err), TP_ERR_FORMAT);
+    cr_assert(strstr(err.msg, path) == err.msg, "%s", err.msg);
+    cr_assert(strstr(err.msg, "outside"), "%s", err.msg);
+    cr_assert_eq(ftruncate(fd, 0), 0);
+    cr_assert_eq(tp_st_open_lazy(&lazy, path, &err), TP_ERR_FORMAT);
+    cr_assert(strstr(err.msg, "too short"), "%s", err.msg);
+    cr_assert_eq(pwrite(fd, "\xff\xff\xff\xff\0\0\0\0{}", 10, 0), 10);
+    cr_assert_eq(tp_st_open_lazy(&lazy, path, &err), TP_ERR_FORMAT);
+    cr_assert(strstr(err.msg, "runs past the end"), "%s", err.msg);
+    close(fd);
+    unlink(path);
+}
