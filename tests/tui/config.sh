@@ -5,11 +5,7 @@
 SOCK=tempest-config-$$
 . "$(dirname "$0")/../tmux_lib.sh"
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    skip playground-config "needs tmux and the model"
-    skip playground-flag-beats-config "needs tmux and the model"
-    exit 0
-fi
+skip_unless_ready "playground-config playground-flag-beats-config"
 mkdir -p "$XDG_CONFIG_HOME/tempest"
 printf 'temperature = 0.3\ntop_k = 40\nspeed = 7\ntheme = mono\n' >"$XDG_CONFIG_HOME/tempest/config.ini"
 play 120 30

@@ -9,10 +9,7 @@ SOCK=tempest-faults-$$
 trap 'kill_all_servers; fault_cleanup; rm -rf "$TMP"' EXIT
 CHECKS="save-first save-disk-full save-read-only model-truncated-keeps-running"
 
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "needs tmux and the model"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 
 # save NAME: `:save` into the fault directory.
 save() {

@@ -10,10 +10,7 @@ SOCK=tempest-faults-rec-$$
 trap 'kill_all_servers; fault_cleanup; rm -rf "$TMP"' EXIT
 CHECKS="record-first record-disk-full-keeps-file record-partial-replays record-read-only-keeps-file"
 
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "needs tmux and the model"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 if ! fault_tmpfs 1024; then
     for c in $CHECKS; do skip "$c" "$FAULT_WHY"; done
     exit 0

@@ -9,10 +9,7 @@ trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="temp-big-steps speed-keys full-speed new-seed colour-modes save-transcript
 save-error-keeps-file model-command model-error theme-command theme-error no-color
 eight-colours key-latency-full-speed paused-is-idle"
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 sgr() { screen_escapes | grep -o "$(printf '\033')\[[0-9;]*m" | sort -u; }
 
 play 100 30 -- --prompt ROMEO:

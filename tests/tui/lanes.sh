@@ -11,10 +11,7 @@ trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="lanes-drawn lanes-divergence-marked lanes-select-and-keys lanes-no-such-lane
 lanes-step-together lanes-restart-together lanes-command-error lanes-command lanes-help
 lanes-resize lanes-off butterfly-split butterfly-command lanes-quit"
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 # The lane headers: "▶1 T=0.20 ..." for the selected lane, " 2 T=..." else.
 heads() { screen | grep -oE '(▶| |│)[1-4] T=[0-9.]+( [kpm]=[0-9.]+)*' | sed 's/^│/ /'; }
 step_now() { status_line | sed -n 's/.*step=\([0-9]*\) .*/\1/p'; }

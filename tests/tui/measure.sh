@@ -8,10 +8,7 @@ SOCK=tempest-measure-$$
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="metrics-line metrics-line-updates sweep-progress sweep-chart sweep-overlay-closes
 sweep-bad-args metrics-line-hidden-when-small"
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 
 metric() { screen | sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
 

@@ -10,10 +10,7 @@ trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="record-flag record-lines record-events record-restart replay-same-text replay-finished
 export-same-screen
 record-command record-off record-model-change present-layout script-caption script-settings script-quit script-error"
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    for c in $CHECKS; do skip "$c" "needs tmux and the model $MODEL"; done
-    exit 0
-fi
+skip_unless_ready "$CHECKS"
 
 # run COLS ROWS ARGS...: tempest ARGS in a fresh tmux session (no --model
 # added, so ARGS may start with a command); exit status and stderr to files.
