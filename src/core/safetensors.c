@@ -203,6 +203,15 @@ static tp_status parse_entries(tp_safetensors *st, const cJSON *root, const uint
     return check_overlaps(st, err);
 }
 
+/* The header's length: the file's first 8 bytes, little-endian. */
+static uint64_t header_length(const uint8_t *b)
+{
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | b[i];
+    return n;
+}
+
 /* Parse a file of size bytes whose first have bytes are in memory: all of
  * it, or (lazy) at least the header. */
 static tp_status parse(tp_safetensors *st, const uint8_t *bytes, size_t have, size_t size,
@@ -214,9 +223,7 @@ static tp_status parse(tp_safetensors *st, const uint8_t *bytes, size_t have, si
     if (size < 8 || have < 8)
         return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file: %zu bytes, too short "
                        "for the 8-byte header length", size);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = (n << 8) | bytes[i];
+    uint64_t n = header_length(bytes);
     if (n > size - 8)
         return tp_fail(err, TP_ERR_FORMAT, "not a safetensors file (or a truncated one): "
                        "header length %llu runs past the end of the file (%zu bytes)",
@@ -250,9 +257,26 @@ tp_status tp_st_parse(tp_safetensors *st, const uint8_t *bytes, size_t size, tp_
     return parse(st, bytes, size, size, err);
 }
 
-/* The whole file into memory with read(), not mmap: a mapped file that is
- * truncated on disk while we read it raises SIGBUS, a read() just comes back
- * short. A file that changes size while being read is refused. */
+/* Bytes [off, off + n) of the file; a short read means it changed. */
+static tp_status pread_all(int fd, uint8_t *buf, size_t n, uint64_t off, tp_error *err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return tp_fail(err, TP_ERR_IO, "cannot read the model: %s", strerror(errno));
+        if (r == 0)
+            return tp_fail(err, TP_ERR_IO, "the model file shrank while being read (%zu of %zu bytes)", got, n);
+        got += (size_t)r;
+    }
+    return TP_OK;
+}
+
+/* The whole file into memory with pread(), not mmap: a mapped file that
+ * is truncated on disk while we read it raises SIGBUS, a read just comes
+ * back short. A file that changes size while being read is refused. */
 static tp_status read_whole(int fd, const char *path, size_t size, uint8_t **out,
                             tp_error *err)
 {
@@ -260,20 +284,11 @@ static tp_status read_whole(int fd, const char *path, size_t size, uint8_t **out
     if (!buf)
         return tp_fail(err, TP_ERR_NOMEM, "out of memory reading model '%s' (%zu bytes)",
                        path, size);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : 0;
-            free(buf);
-            if (e)
-                return tp_fail(err, TP_ERR_IO, "cannot read model '%s': %s", path, strerror(e));
-            return tp_fail(err, TP_ERR_IO, "model '%s' shrank while being read (%zu of %zu "
-                           "bytes)", path, got, size);
-        }
-        got += (size_t)n;
+    tp_status rc = pread_all(fd, buf, size, 0, err);
+    if (rc) {
+        free(buf);
+        tp_error_prefix(err, "%s", path);
+        return rc;
     }
     *out = buf;
     return TP_OK;
@@ -317,31 +332,12 @@ tp_status tp_st_open(tp_safetensors *st, const char *path, tp_error *err)
     return rc;
 }
 
-/* Bytes [off, off + n) of the file; a short read means it changed. */
-static tp_status pread_all(int fd, uint8_t *buf, size_t n, uint64_t off, tp_error *err)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return tp_fail(err, TP_ERR_IO, "cannot read the model: %s", strerror(errno));
-        if (r == 0)
-            return tp_fail(err, TP_ERR_IO, "the model file shrank while being read");
-        got += (size_t)r;
-    }
-    return TP_OK;
-}
-
 /* The header's length from the first 8 bytes, and how many bytes to read:
  * the header when it fits the file and the limit, else only the 8 (parse
  * then refuses them with the usual message). */
 static size_t header_extent(const uint8_t len[8], size_t size)
 {
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = (n << 8) | len[i];
+    uint64_t n = header_length(len);
     if (size < 8)
         return size;
     return n <= TP_ST_MAX_HEADER && n <= size - 8 ? 8 + (size_t)n : 8;

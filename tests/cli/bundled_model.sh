@@ -52,15 +52,16 @@ print(why, file=sys.stderr)
 PYEOF
 }
 
-for spec in "bundled-model:$MODEL:1.50" \
-    "large-model:$ROOT/models/shakespeare-large.safetensors:1.45"; do
-    name=${spec%%:*} rest=${spec#*:}
-    model=${rest%:*} limit=${rest##*:}
-    if [ ! -f "$model" ]; then
-        skip "$name-held-out-loss" "no $model"
-        skip "$name-reads-like-a-play" "no $model"
-        continue
+# check_model NAME MODEL LIMIT
+check_model() {
+    if [ ! -f "$2" ]; then
+        skip "$1-held-out-loss" "no $2"
+        skip "$1-reads-like-a-play" "no $2"
+        return
     fi
-    held_out_loss "$name" "$model" "$limit"
-    reads_like_a_play "$name" "$model"
-done
+    held_out_loss "$1" "$2" "$3"
+    reads_like_a_play "$1" "$2"
+}
+
+check_model bundled-model "$MODEL" 1.50
+check_model large-model "$ROOT/models/shakespeare-large.safetensors" 1.45
