@@ -102,7 +102,8 @@ clean:
 
 # ---- long checks (CI runs them after make check; each runs alone too) ----
 #   make valgrind   memcheck on short generate, eval, probs, sweep runs
-#   make soak       2,000,000 tokens with flat memory, and the playground in
+#   make soak       2,000,000 tokens with flat memory, the playground's memory
+#                   per token over a 200,000-token run, and the playground in
 #                   tmux under 50,000 random keys and 500 resizes
 #                   (SOAK_TOKENS, SOAK_KEYS, SOAK_RESIZES make them shorter)
 SOAK_TOKENS  ?= 2000000
@@ -118,6 +119,7 @@ soak:
 	@tools/deps.sh check ci
 	@$(MAKE) --no-print-directory tempest
 	@{ tests/soak/generate_rss.sh $(SOAK_TOKENS); \
+	   tests/soak/playground_rss.sh; \
 	   tests/soak/playground_storm.sh $(SOAK_KEYS) $(SOAK_RESIZES); } | tee build/soak.log; \
 	! grep -q '^FAIL' build/soak.log
 

@@ -6,7 +6,9 @@
  * the token history from the nearest checkpoint: a copy of the model state
  * every `every` tokens, built on demand. The steps are the same single steps
  * the session took, so the numbers are the same bits. Memory: one state
- * (2 x layers x hidden floats) per `every` tokens, whatever the vocabulary.
+ * (2 x layers x hidden floats) per `every` tokens over the last
+ * RECENT x every tokens and per SPARSE x every before them, whatever the
+ * vocabulary.
  * The checkpoints remember the tokens they were built from and drop
  * themselves from the first token that differs (restart, branch, new model).
  */
@@ -19,12 +21,14 @@
 #include "tempest/session.h"
 
 #define TP_REWIND_EVERY 64
+#define TP_REWIND_RECENT 64 /* checkpoints kept at every `every` tokens ... */
+#define TP_REWIND_SPARSE 8  /* ... and one in SPARSE of the older ones */
 
 typedef struct tp_rewind {
     const tp_model *model;
     int every;
-    tp_state **ckpt; /* ckpt[k]: state after the start token and tokens[0 .. k*every),
-                      * or NULL: not built (yet) */
+    float **ckpt; /* ckpt[k]: h then c after the start token and tokens[0 .. k*every),
+                   * or NULL: not built (yet), or thinned out */
     int n_ckpt, cap_ckpt;
     int *tokens;     /* the tokens the checkpoints were built from */
     int n_tokens, cap_tokens;

@@ -62,6 +62,9 @@ void tp_sampler_defaults(tp_sampler_config *cfg);
 /* Check every value is in range; the message names the setting and value. */
 tp_status tp_sampler_validate(const tp_sampler_config *cfg, tp_error *err);
 
+/* Every setting the same (field by field: the struct has padding). */
+int tp_sampler_config_equal(const tp_sampler_config *a, const tp_sampler_config *b);
+
 /* Parse "temperature,top_k,top_p,min_p" (any permutation; repeat_penalty may
  * be placed anywhere and otherwise runs first), or the names "temp-first" and
  * "trunc-first". Dashes and underscores are interchangeable. */

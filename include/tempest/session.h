@@ -24,7 +24,10 @@ typedef struct tp_step {
     int rank;           /* 0 = the most likely token at T = 1; -1 likewise */
     float entropy_bits; /* of the distribution it was drawn from */
     int n_kept;
-    tp_sampler_config cfg; /* settings in force */
+    int cfg_id;         /* settings in force: tp_session_step_config, an index
+                         * into the session's table of settings (a step is
+                         * 40 bytes instead of 104, which is most of what a
+                         * long playground run keeps per token) */
     double u;           /* the uniform number the draw used; -1 when the token
                          * was pushed (forced), not drawn */
 } tp_step;
@@ -43,6 +46,10 @@ typedef struct tp_session {
     tp_dist dist;  /* the next-token distribution under cfg */
     tp_step *steps;
     int n_steps, cap_steps;
+    tp_sampler_config *configs; /* every setting a step was drawn under, in the
+                                 * order they came into force; never shrinks,
+                                 * so ids in branches stay valid */
+    int n_configs, cap_configs;
     int streaming; /* tp_session_set_streaming */
 } tp_session;
 
@@ -63,6 +70,12 @@ tp_status tp_session_set_config(tp_session *s, const tp_sampler_config *cfg, tp_
 /* Draw the next token, record it and advance the model. Returns the token,
  * or -1 when out of memory (err says so). */
 int tp_session_step(tp_session *s, tp_error *err);
+
+/* The settings step (0 <= step < n_steps) was drawn under. */
+const tp_sampler_config *tp_session_step_config(const tp_session *s, int step);
+
+/* The same for a step record of this session (or of a branch of it). */
+const tp_sampler_config *tp_session_config_of(const tp_session *s, const tp_step *st);
 
 /* Which optional views (TP_VIEW_*) the session's distribution fills each
  * time it is recomputed (step, push, settings, restart); all by default. A

@@ -58,17 +58,24 @@ static inline int tp_sched_wait_ms(const tp_sched *s, const tp_sched_state *st, 
     return ms < until ? ms + 1 : ms; /* round up: waking early only spins */
 }
 
+/* The live text metrics measure at most the last TP_METRICS_WINDOW tokens:
+ * the whole text of a long run would cost memory and time in proportion to
+ * its length at every measurement, and the recent text is also what shows
+ * the effect of the settings just changed. */
+#define TP_METRICS_WINDOW 20000
+
 /* Whether the live text metrics, measured at cached_steps, must be measured
- * again now that the text has steps tokens. Measuring walks the whole text,
- * so while generating it is redone only after the text grew by about 1/64:
- * the work per token stays constant however long the demo runs, and the
- * line still moves several times a second. Paused, or after a restart, it
- * is always exact. */
+ * again now that the text has steps tokens. Measuring walks the measured
+ * text, so while generating it is redone only after the text grew by about
+ * 1/64 of it: the work per token stays constant however long the demo runs,
+ * and the line still moves several times a second. Paused, or after a
+ * restart, it is always exact. */
 static inline int tp_sched_metrics_stale(int cached_steps, int steps, int paused)
 {
     if (steps == cached_steps)
         return 0;
-    return paused || steps < cached_steps || steps - cached_steps >= 1 + steps / 64;
+    int measured = steps < TP_METRICS_WINDOW ? steps : TP_METRICS_WINDOW;
+    return paused || steps < cached_steps || steps - cached_steps >= 1 + measured / 64;
 }
 
 #endif

@@ -15,7 +15,7 @@ tp_status tp_rewind_init(tp_rewind *r, int every, tp_error *err)
 static void drop_checkpoints(tp_rewind *r, int keep)
 {
     for (int k = keep; k < r->n_ckpt; k++) {
-        tp_state_free(r->ckpt[k]);
+        free(r->ckpt[k]);
         r->ckpt[k] = NULL;
     }
     if (keep < r->n_ckpt)
@@ -29,7 +29,7 @@ static tp_status reserve_slots(tp_rewind *r, int k, tp_error *err)
         int cap = r->cap_ckpt ? r->cap_ckpt : 16;
         while (cap <= k)
             cap *= 2;
-        tp_state **c = realloc(r->ckpt, (size_t)cap * sizeof *c);
+        float **c = realloc(r->ckpt, (size_t)cap * sizeof *c);
         if (!c)
             return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
         r->ckpt = c;
@@ -42,16 +42,45 @@ static tp_status reserve_slots(tp_rewind *r, int k, tp_error *err)
     return TP_OK;
 }
 
+/* A checkpoint is the state's h and c in one block: a tp_state also
+ * carries its scratch rows, more than twice the size. */
+static size_t checkpoint_floats(const tp_state *st)
+{
+    return 2 * (size_t)st->n_layers * (size_t)st->n_hidden;
+}
+
+static void restore_checkpoint(tp_state *st, const float *ck)
+{
+    size_t LH = checkpoint_floats(st) / 2;
+    memcpy(st->h, ck, LH * sizeof *ck);
+    memcpy(st->c, ck + LH, LH * sizeof *ck);
+}
+
 /* Keep a copy of st as ckpt[k] (st: the state after tokens[0 .. k*every)). */
 static tp_status store_checkpoint(tp_rewind *r, int k, const tp_state *st, tp_error *err)
 {
     tp_status rc = reserve_slots(r, k, err);
     if (rc)
         return rc;
-    if (!r->ckpt[k] && !(r->ckpt[k] = tp_state_new(r->model)))
+    size_t LH = checkpoint_floats(st) / 2;
+    if (!r->ckpt[k] && !(r->ckpt[k] = malloc(2 * LH * sizeof *r->ckpt[k])))
         return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
-    tp_state_copy(r->ckpt[k], st);
+    memcpy(r->ckpt[k], st->h, LH * sizeof *st->h);
+    memcpy(r->ckpt[k] + LH, st->c, LH * sizeof *st->c);
     return TP_OK;
+}
+
+/* Checkpoints older than the recent TP_REWIND_RECENT are thinned to one in
+ * TP_REWIND_SPARSE: a long run then keeps a few bytes a token for them
+ * instead of a state per 64 tokens, and travelling far back re-runs at most
+ * SPARSE * every steps once (replay_to rebuilds the ones it passes). */
+static void thin_checkpoint(tp_rewind *r, int newest)
+{
+    int k = newest - TP_REWIND_RECENT;
+    if (k > 0 && k < r->n_ckpt && k % TP_REWIND_SPARSE != 0) {
+        free(r->ckpt[k]);
+        r->ckpt[k] = NULL;
+    }
 }
 
 static void drop_model(tp_rewind *r)
@@ -93,7 +122,10 @@ static tp_status use_model(tp_rewind *r, const tp_model *m, tp_error *err)
  * copy then follows s. */
 static tp_status sync_tokens(tp_rewind *r, const tp_session *s, tp_error *err)
 {
-    int n = s->n_tokens, same = 0;
+    int n = s->n_tokens, same = 0, both = n < r->n_tokens ? n : r->n_tokens;
+    /* usually nothing changed but the new tail: one memcmp decides that */
+    if (both > 0 && memcmp(r->tokens, s->tokens, (size_t)both * sizeof *r->tokens) == 0)
+        same = both;
     while (same < n && same < r->n_tokens && r->tokens[same] == s->tokens[same])
         same++;
     int keep = same / r->every + 1; /* ckpt[k] reads tokens below k * every only */
@@ -108,7 +140,10 @@ static tp_status sync_tokens(tp_rewind *r, const tp_session *s, tp_error *err)
         r->tokens = t;
         r->cap_tokens = cap;
     }
-    memcpy(r->tokens, s->tokens, (size_t)n * sizeof *r->tokens);
+    /* only the tail that differs: observe runs every 64 tokens of a history
+     * that may be millions long */
+    if (n > same)
+        memcpy(r->tokens + same, s->tokens + same, (size_t)(n - same) * sizeof *r->tokens);
     r->n_tokens = n;
     return TP_OK;
 }
@@ -131,7 +166,7 @@ static tp_status replay_to(tp_rewind *r, int pos, tp_error *err)
         k = r->n_ckpt - 1;
     while (!r->ckpt[k])
         k--;
-    tp_state_copy(r->work, r->ckpt[k]);
+    restore_checkpoint(r->work, r->ckpt[k]);
     for (int i = k * r->every; i < pos; i++) {
         tp_model_step(r->model, r->work, r->tokens[i], i == pos - 1 ? r->logits : NULL);
         if ((i + 1) % r->every == 0 && i + 1 < pos) {
@@ -152,6 +187,8 @@ tp_status tp_rewind_observe(tp_rewind *r, const tp_session *s, tp_error *err)
         rc = sync_tokens(r, s, err);
     if (!rc && s->n_tokens > 0)
         rc = store_checkpoint(r, s->n_tokens / r->every, s->state, err);
+    if (!rc)
+        thin_checkpoint(r, s->n_tokens / r->every);
     return rc;
 }
 
@@ -185,7 +222,7 @@ tp_status tp_rewind_dist_at(tp_rewind *r, const tp_session *s, int step, tp_dist
     tp_status rc = tp_rewind_state_at(r, s, pos, NULL, NULL, err);
     if (rc)
         return rc;
-    tp_sampler_apply(&s->steps[step].cfg, r->logits, s->tokens, pos, out);
+    tp_sampler_apply(tp_session_step_config(s, step), r->logits, s->tokens, pos, out);
     return TP_OK;
 }
 
@@ -214,6 +251,10 @@ static int common_prefix(const tp_session *s, const tp_step *steps, int n)
 tp_status tp_rewind_load(tp_rewind *r, tp_session *s, const tp_step *steps, int n,
                          tp_error *err)
 {
+    for (int i = 0; i < n; i++)
+        if (steps[i].cfg_id < 0 || steps[i].cfg_id >= s->n_configs)
+            return tp_fail(err, TP_ERR_USAGE, "step %d has settings %d, not one of this "
+                           "session's %d", i, steps[i].cfg_id, s->n_configs);
     int c = common_prefix(s, steps, n);
     tp_status rc = tp_rewind_truncate(r, s, c, err);
     /* the distributions on the way are not looked at: skip their views */

@@ -143,6 +143,14 @@ static int same_order(const tp_sampler_config *cfg, const tp_stage *order)
            memcmp(cfg->order, order, sizeof cfg->order) == 0;
 }
 
+int tp_sampler_config_equal(const tp_sampler_config *a, const tp_sampler_config *b)
+{
+    return a->temperature == b->temperature && a->top_k == b->top_k && a->top_p == b->top_p &&
+           a->min_p == b->min_p && a->repeat_penalty == b->repeat_penalty &&
+           a->repeat_last_n == b->repeat_last_n && a->n_order == b->n_order &&
+           memcmp(a->order, b->order, (size_t)a->n_order * sizeof a->order[0]) == 0;
+}
+
 int tp_sampler_is_temperature_first(const tp_sampler_config *cfg)
 {
     for (int i = 0; i < cfg->n_order; i++) {

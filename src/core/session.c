@@ -96,6 +96,7 @@ void tp_session_free(tp_session *s)
     free(s->prompt);
     free(s->tokens);
     free(s->steps);
+    free(s->configs);
     free(s);
 }
 
@@ -127,6 +128,36 @@ static void drop_old_tokens(tp_session *s)
     s->n_prompt = 0;
 }
 
+/* The id of the settings in force, added to the table when they differ
+ * from the last ones added (settings change by key, rarely). */
+static int current_config_id(tp_session *s, tp_error *err)
+{
+    if (s->n_configs > 0 && tp_sampler_config_equal(&s->configs[s->n_configs - 1], &s->cfg))
+        return s->n_configs - 1;
+    if (s->n_configs == s->cap_configs) {
+        int cap = s->cap_configs ? s->cap_configs * 2 : 16;
+        tp_sampler_config *c = realloc(s->configs, (size_t)cap * sizeof *c);
+        if (!c) {
+            tp_fail(err, TP_ERR_NOMEM, "out of memory for %d settings", cap);
+            return -1;
+        }
+        s->configs = c;
+        s->cap_configs = cap;
+    }
+    s->configs[s->n_configs] = s->cfg;
+    return s->n_configs++;
+}
+
+const tp_sampler_config *tp_session_config_of(const tp_session *s, const tp_step *st)
+{
+    return &s->configs[st->cfg_id];
+}
+
+const tp_sampler_config *tp_session_step_config(const tp_session *s, int step)
+{
+    return tp_session_config_of(s, &s->steps[step]);
+}
+
 static tp_status record(tp_session *s, int token, tp_error *err)
 {
     if (s->streaming) {
@@ -147,13 +178,16 @@ static tp_status record(tp_session *s, int token, tp_error *err)
     tp_status rc = reserve_tokens(s, s->n_tokens + 1, err);
     if (rc)
         return rc;
+    int cfg_id = current_config_id(s, err);
+    if (cfg_id < 0)
+        return TP_ERR_NOMEM;
     const tp_dist *d = &s->dist;
     int base = (d->views & TP_VIEW_BASE) != 0; /* else p_base is stale */
     s->steps[s->n_steps++] = (tp_step){
         .token = token, .p = (float)d->p[token],
         .p_base = base ? (float)d->p_base[token] : -1.0f,
         .rank = base ? tp_dist_rank(d, token) : -1, .entropy_bits = (float)d->entropy_bits,
-        .n_kept = d->n_kept, .cfg = s->cfg, .u = -1.0,
+        .n_kept = d->n_kept, .cfg_id = cfg_id, .u = -1.0,
     };
     s->tokens[s->n_tokens++] = token;
     return TP_OK;

@@ -128,7 +128,7 @@ const tp_dist *tp_explore_hist_source(tp_app *a, int *drawn_id, const tp_sampler
         const tp_dist *d = tp_explore_dist_at(a, e->cursor);
         if (d) {
             *drawn_id = a->session->steps[e->cursor].token;
-            *cfg = &a->session->steps[e->cursor].cfg;
+            *cfg = tp_session_step_config(a->session, e->cursor);
             return d;
         }
     }
@@ -160,7 +160,7 @@ int tp_explore_cursor(const tp_app *a)
 const tp_sampler_config *tp_explore_status_cfg(const tp_app *a)
 {
     if (tp_explore_at_past_step(a))
-        return &a->session->steps[a->explore->cursor].cfg;
+        return tp_session_step_config(a->session, a->explore->cursor);
     return &a->session->cfg;
 }
 
@@ -203,7 +203,7 @@ static void describe_cursor(tp_app *a)
     const tp_step *st = &s->steps[e->cursor];
     char tok[TP_VIEW_LABEL_MAX], knobs[160];
     tp_token_label(a, st->token, tok, sizeof tok);
-    tp_knobs_format(&st->cfg, knobs, sizeof knobs);
+    tp_knobs_format(tp_session_config_of(s, st), knobs, sizeof knobs);
     tp_app_message(a, 0, "step %d of %d: '%s' p=%.1f%% %s with %s", e->cursor, s->n_steps, tok,
                    100.0 * st->p, st->u < 0 ? "forced" : "drawn", knobs);
 }

@@ -306,7 +306,7 @@ static void split_text(tp_app *a, struct tp_lanes_ui *u, char *out, size_t cap)
     char ta[TP_VIEW_LABEL_MAX], tb[TP_VIEW_LABEL_MAX];
     token_label(a, s->token_a, ta, sizeof ta);
     token_label(a, s->token_b, tb, sizeof tb);
-    double t0 = l0->steps[s->step].cfg.temperature, t1 = l1->steps[s->step].cfg.temperature;
+    double t0 = tp_session_step_config(l0, s->step)->temperature, t1 = tp_session_step_config(l1, s->step)->temperature;
     snprintf(out, cap, "split at step %d: T=%.2f drew %s (%.1f%%), T=%.2f drew %s (%.1f%%); "
              "u=%.4f margin=%.3g%% gap=%.1f%% (%s %.1f%% vs %s %.1f%% at T=%.2f)",
              s->step, t0, ta, 100 * s->p0_a, t1, tb, 100 * s->p1_b, s->u, 100 * s->margin,

@@ -70,7 +70,7 @@ static const tp_dist *shown_dist(tp_app *a, char *what, size_t cap,
         step = e->cursor;
     else if (e->cursor < 0 && a->show_drawn && s->n_steps > 0)
         step = s->n_steps - 1;
-    *cfg = step < 0 ? &s->cfg : &s->steps[step].cfg;
+    *cfg = step < 0 ? &s->cfg : tp_session_step_config(s, step);
     if (step < 0) {
         snprintf(what, cap, "the next token (step %d)", s->n_steps);
         return &s->dist;

@@ -96,27 +96,34 @@ void tp_titlebar_draw(tp_app *a, tp_rect r)
     tp_put_clipped(r.y, r.x, line, r.w, a->attrs[TP_ROLE_TITLE]);
 }
 
-/* The text is re-measured whole, so how often is the scheduler's call
- * (tp_sched_metrics_stale): not on every frame of a long run. */
+/* The text (its last TP_METRICS_WINDOW tokens) is re-measured whole, so
+ * how often is the scheduler's call (tp_sched_metrics_stale): not on every
+ * frame of a long run. */
 static void update_metrics(tp_app *a)
 {
     const tp_session *s = a->session;
     if (a->metrics_line[0] && !tp_sched_metrics_stale(a->metrics_steps, s->n_steps, a->paused))
         return;
     a->metrics_steps = s->n_steps;
+    int first = s->n_steps > TP_METRICS_WINDOW ? s->n_steps - TP_METRICS_WINDOW : 0;
+    int n = s->n_steps - first;
     double h = 0.0;
-    for (int i = 0; i < s->n_steps; i++)
+    for (int i = first; i < s->n_steps; i++)
         h += s->steps[i].entropy_bits;
-    int prev = s->n_prompt ? s->tokens[s->n_prompt - 1] : -1;
-    char *text = tp_vocab_join(a->model->vocab, prev, s->tokens + s->n_prompt, s->n_steps);
+    int at = s->n_prompt + first;
+    char *text = tp_vocab_join(a->model->vocab, at ? s->tokens[at - 1] : -1, s->tokens + at, n);
+    char what[48];
+    if (first)
+        snprintf(what, sizeof what, "last %d tokens", TP_METRICS_WINDOW);
+    else
+        snprintf(what, sizeof what, "text so far");
     tp_text_stats ts;
     if (!text || tp_text_stats_compute(text, NULL, &ts, NULL)) {
-        snprintf(a->metrics_line, sizeof a->metrics_line, "text so far: out of memory");
+        snprintf(a->metrics_line, sizeof a->metrics_line, "%s: out of memory", what);
     } else {
         snprintf(a->metrics_line, sizeof a->metrics_line,
-                 "text so far: distinct-2=%.2f  repetition=%.2f  mean-entropy=%.2f bits  "
-                 "words=%ld", ts.distinct_words[1], ts.repetition,
-                 s->n_steps ? h / s->n_steps : 0.0, ts.n_words);
+                 "%s: distinct-2=%.2f  repetition=%.2f  mean-entropy=%.2f bits  words=%ld", what,
+                 ts.distinct_words[1], ts.repetition, n ? h / n : 0.0, ts.n_words);
     }
     free(text);
 }

@@ -79,8 +79,8 @@ static int token_attr(const tp_app *a, const tp_step *st, int newest)
 static int changed_at(const tp_session *s, int step)
 {
     char buf[8];
-    const tp_sampler_config *before = step == 0 ? NULL : &s->steps[step - 1].cfg;
-    return before && tp_knobs_describe_change(before, &s->steps[step].cfg, 1, buf, sizeof buf);
+    const tp_sampler_config *before = step == 0 ? NULL : tp_session_step_config(s, step - 1);
+    return before && tp_knobs_describe_change(before, tp_session_step_config(s, step), 1, buf, sizeof buf);
 }
 
 /* The steps shown: the newest ones, or around the time-travel cursor. */

@@ -221,12 +221,12 @@ static void write_transcript(const tp_app *a, FILE *f)
     char knobs[160], what[96];
     fprintf(f, "# tempest %s transcript\n# model: %s\n# seed: %llu\n", TEMPEST_VERSION,
             a->model_path, (unsigned long long)s->seed);
-    tp_knobs_format(s->n_steps ? &s->steps[0].cfg : &s->cfg, knobs, sizeof knobs);
+    tp_knobs_format(s->n_steps ? tp_session_step_config(s, 0) : &s->cfg, knobs, sizeof knobs);
     fprintf(f, "# settings: %s\n", knobs);
     for (int i = 1; i < s->n_steps; i++)
-        if (tp_knobs_describe_change(&s->steps[i - 1].cfg, &s->steps[i].cfg, 1, what,
+        if (tp_knobs_describe_change(tp_session_step_config(s, i - 1), tp_session_step_config(s, i), 1, what,
                                      sizeof what)) {
-            tp_knobs_format(&s->steps[i].cfg, knobs, sizeof knobs);
+            tp_knobs_format(tp_session_step_config(s, i), knobs, sizeof knobs);
             fprintf(f, "# step %d: %s\n", i, knobs);
         }
     fprintf(f, "# steps: %d\n", s->n_steps);

@@ -7,7 +7,7 @@ SOCK=tempest-measure-$$
 . "$(dirname "$0")/../tmux_lib.sh"
 trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 CHECKS="metrics-line metrics-line-updates sweep-progress sweep-chart sweep-overlay-closes
-sweep-bad-args metrics-line-hidden-when-small"
+sweep-bad-args metrics-line-hidden-when-small metrics-line-window"
 skip_unless_ready "$CHECKS"
 
 metric() { screen | sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
@@ -57,5 +57,15 @@ if wait_for "T=" 3 && ! screen | grep -q "text so far"; then
     pass "metrics-line-hidden-when-small"
 else
     fail "metrics-line-hidden-when-small" "$(screen | tail -3)"
+fi
+keys q
+
+# Past TP_METRICS_WINDOW tokens the line measures the recent text only.
+play 100 30 -- --speed max
+if wait_for "last 20000 tokens: distinct-2=[0-9.]+  repetition=[0-9.]+  mean-entropy=[0-9.]+ bits" 90
+then
+    pass "metrics-line-window"
+else
+    fail "metrics-line-window" "$(screen | tail -3)"
 fi
 keys q

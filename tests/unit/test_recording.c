@@ -91,7 +91,7 @@ static void record_session(int n, int *tokens)
         cr_assert(tokens[i] >= 0);
         const tp_step *st = &s->steps[s->n_steps - 1];
         cr_assert_eq(tp_recorder_step(r, s->n_steps - 1, tokens[i],
-                                      tp_vocab_token(MODEL->vocab, tokens[i]), &st->cfg, &from,
+                                      tp_vocab_token(MODEL->vocab, tokens[i]), tp_session_config_of(s, st), &from,
                                       &err), TP_OK, "%s", err.msg);
     }
     tp_recorder_close(r);

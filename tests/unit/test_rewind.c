@@ -229,6 +229,51 @@ Test(rewind, load_restores_another_history)
     tp_session_free(s);
 }
 
+/* A long run keeps every checkpoint of its recent RECENT and one in SPARSE
+ * before them; the thinned ones are rebuilt on the way back, exactly. */
+Test(rewind, old_checkpoints_are_thinned_and_rebuilt_exactly)
+{
+    enum { EVERY = 2, N = EVERY * (TP_REWIND_RECENT + 3 * TP_REWIND_SPARSE + 5) };
+    tp_session *s = new_session("a", 1.2, 21);
+    tp_rewind r;
+    tp_rewind_init(&r, EVERY, NULL);
+    static tp_dist live[N];
+    init_dists(live, N);
+    generate_recording(s, live, 0, N, &r);
+    int newest = s->n_tokens / EVERY, kept_old = 0;
+    for (int k = 1; k <= newest - TP_REWIND_RECENT; k++) {
+        cr_assert_eq(r.ckpt[k] != NULL, k % TP_REWIND_SPARSE == 0, "old checkpoint %d", k);
+        kept_old += r.ckpt[k] != NULL;
+    }
+    cr_assert_geq(kept_old, 3, "some old checkpoints stay");
+    for (int k = newest - TP_REWIND_RECENT + 1; k <= newest; k++)
+        cr_assert_not_null(r.ckpt[k], "recent checkpoint %d", k);
+    assert_past_is_live(&r, s, live, 0, N);
+    free_dists(live, N);
+    tp_rewind_free(&r);
+    tp_session_free(s);
+}
+
+/* Steps name their settings by an index into their session's table: one
+ * from elsewhere is refused rather than read out of bounds. */
+Test(rewind, load_refuses_settings_of_another_session)
+{
+    tp_session *s = new_session("ab", 1.0, 9);
+    tp_rewind r;
+    tp_rewind_init(&r, 4, NULL);
+    for (int i = 0; i < 5; i++)
+        tp_session_step(s, NULL);
+    tp_step saved[5];
+    memcpy(saved, s->steps, sizeof saved);
+    saved[3].cfg_id = s->n_configs;
+    tp_error err = {0};
+    cr_assert_eq(tp_rewind_load(&r, s, saved, 5, &err), TP_ERR_USAGE);
+    cr_assert(strstr(err.msg, "step 3 has settings"), "%s", err.msg);
+    cr_assert_eq(s->n_steps, 5, "the history is unchanged");
+    tp_rewind_free(&r);
+    tp_session_free(s);
+}
+
 /* The draw's u is kept and redraws the same token from the same dist. */
 Test(rewind, recorded_u_redraws_the_token)
 {

@@ -157,7 +157,7 @@ Test(session, set_config_changes_the_distribution_at_once)
     cr_assert_eq(s->dist.p[argmax], 1.0);
     cr_assert_eq(tp_session_step(s, NULL), argmax, "greedy step takes the argmax");
     cr_assert_eq(s->steps[0].n_kept, 1);
-    cr_assert_eq(s->steps[0].cfg.temperature, 0.0);
+    cr_assert_eq(tp_session_step_config(s, 0)->temperature, 0.0);
 
     tp_sampler_config k = temp(1.0);
     k.top_k = 3;
@@ -219,7 +219,7 @@ Test(session, steps_record_what_was_drawn)
         for (int v = 0; v < 12; v++)
             rank += pb[v] > pb[tok] || (pb[v] == pb[tok] && v < tok);
         cr_assert_eq(st->rank, rank);
-        cr_assert_float_eq(st->cfg.temperature, 0.9, 1e-12);
+        cr_assert_float_eq(tp_session_config_of(s, st)->temperature, 0.9, 1e-12);
     }
     tp_session_free(s);
 }
@@ -274,5 +274,30 @@ Test(session, long_generation_grows)
         cr_assert_geq(tp_session_step(s, NULL), 0);
     cr_assert_eq(s->n_tokens, 3001);
     cr_assert_eq(s->n_steps, 3000);
+    tp_session_free(s);
+}
+
+/* A step names its settings by index: the table grows by one entry per
+ * change of settings, not per token, and each step reads back its own. */
+Test(session, settings_are_stored_once_per_change)
+{
+    cr_assert_leq(sizeof(tp_step), 40, "a step is what a long run keeps per token");
+    tp_session *s = new_session("a", temp(0.7), 3);
+    int out[200];
+    generate(s, 100, out);
+    cr_assert_eq(s->n_configs, 1);
+    tp_sampler_config hot = temp(1.5);
+    cr_assert_eq(tp_session_set_config(s, &hot, NULL), TP_OK);
+    generate(s, 50, out);
+    tp_sampler_config back = temp(0.7);
+    cr_assert_eq(tp_session_set_config(s, &back, NULL), TP_OK);
+    generate(s, 50, out);
+    cr_assert_eq(s->n_configs, 3);
+    cr_assert_eq(tp_session_step_config(s, 99)->temperature, 0.7);
+    cr_assert_eq(tp_session_step_config(s, 100)->temperature, 1.5);
+    cr_assert_eq(tp_session_step_config(s, 149)->temperature, 1.5);
+    cr_assert_eq(tp_session_step_config(s, 150)->temperature, 0.7);
+    cr_assert(tp_sampler_config_equal(tp_session_step_config(s, 0), &back));
+    cr_assert_not(tp_sampler_config_equal(tp_session_step_config(s, 120), &back));
     tp_session_free(s);
 }
