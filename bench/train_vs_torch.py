@@ -2,9 +2,10 @@
 """Tokens (characters) per second of `tempest train` and of PyTorch, same
 model, batch, sequence length and threads; see bench/train_vs_torch.sh.
 
-Both run `--steps` optimisation steps (plus one warm-up step for PyTorch;
-tempest's rate is over its whole loop, first step included) on batch 32 x
-seq 128 chunks of the text. The FLOPs of a step are counted as 3x the
+Both run `--steps` optimisation steps after one warm-up step (which pays
+for first-touch page faults and library start-up: tempest's rate is taken
+between its step-1 and last progress lines) on batch 32 x seq 128 chunks of
+the text. The FLOPs of a step are counted as 3x the
 forward pass's matrix products (forward, input gradients, weight
 gradients): per token 6 * (sum over layers of 4H * (in + H) + V * H).
 """
@@ -62,17 +63,22 @@ def torch_rate(text, e, h, layers, threads, steps):
 
 def tempest_rate(text_path, e, h, layers, threads, steps):
     out = os.path.join("build", "bench-train.safetensors")
+    total = steps + 1
     run = subprocess.run(
         [os.path.join(ROOT, "tempest"), "train", "--text", text_path, "--out", out,
          "--embed", str(e), "--hidden", str(h), "--layers", str(layers), "--seq", str(SEQ),
-         "--batch", str(BATCH), "--steps", str(steps), "--eval-every", "1000000000",
-         "--val-fraction", "0", "--threads", str(threads), "--log-every", str(steps),
+         "--batch", str(BATCH), "--steps", str(total), "--eval-every", "1000000000",
+         "--val-fraction", "0", "--threads", str(threads), "--log-every", "1",
          "--sample-length", "1"], capture_output=True, text=True, check=True)
     for f in (out, out + ".ckpt"):
         if os.path.exists(f):
             os.remove(f)
-    m = re.search(rf"^step {steps}/{steps} .* (\d+) tok/s", run.stdout, re.M)
-    return float(m.group(1))
+    # Each progress line's rate is over the whole loop so far: its elapsed
+    # time is steps done x tokens a step / rate.
+    def elapsed(step):
+        m = re.search(rf"^step {step}/{total} .* (\d+) tok/s", run.stdout, re.M)
+        return step * SEQ * BATCH / float(m.group(1))
+    return steps * SEQ * BATCH / (elapsed(total) - elapsed(1))
 
 
 def fma_peak(probe):
@@ -89,20 +95,27 @@ def main():
     ap.add_argument("--steps", type=int, default=0, help="0: 8 for H<=256, 4 above")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--configs", default="64x256x2,128x512x2")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="alternate tempest and PyTorch this many times; the best of each "
+                         "counts (on a shared machine the best run is the least disturbed)")
     args = ap.parse_args()
     with open(args.text, encoding="utf-8") as f:
         text = f.read()
     peak = fma_peak(args.probe)
     print(f"FMA peak: {peak.get(1, 0):.1f} GFLOP/s on 1 thread, {peak.get(2, 0):.1f} on 2")
-    print(f"batch {BATCH} x seq {SEQ}; tokens/s (fraction of the FMA peak)")
+    print(f"batch {BATCH} x seq {SEQ}; tokens/s, best of {args.repeat} alternated runs "
+          f"(fraction of the FMA peak)")
     print(f"{'embed,hidden,layers':>20} {'threads':>7} {'tempest':>16} {'pytorch':>16} "
           f"{'ratio':>6}")
     for cfg in args.configs.split(","):
         e, h, layers = (int(x) for x in cfg.split("x"))
         steps = args.steps or (8 if h <= 256 else 4)
         for threads in (int(t) for t in args.threads.split(",")):
-            mine = tempest_rate(args.text, e, h, layers, threads, steps)
-            ref, v = torch_rate(text, e, h, layers, threads, steps)
+            mine = ref = 0
+            for _ in range(max(1, args.repeat)):
+                mine = max(mine, tempest_rate(args.text, e, h, layers, threads, steps))
+                r, v = torch_rate(text, e, h, layers, threads, steps)
+                ref = max(ref, r)
             fpt = flops_per_token(v, e, h, layers)
             pk = peak.get(threads, peak.get(1, math.nan)) * 1e9
             print(f"{f'{e},{h},{layers}':>20} {threads:>7} "

@@ -5,6 +5,7 @@
 # machine's FMA peak each reaches. A few minutes by default.
 #
 #     bench/train_vs_torch.sh [--steps N] [--threads 1,2] [--configs 64x256x2,128x512x2]
+#                             [--repeat 3]
 #
 # Builds ./tempest if missing and bench/probe.c (peak FMA rate) with -mavx2
 # -mfma, then runs bench/train_vs_torch.py with PyTorch's python. Needs the

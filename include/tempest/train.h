@@ -58,7 +58,8 @@ typedef struct tp_train_tensor {
 
 typedef struct tp_train_net {
     const tp_train_cell *cell;
-    int threads; /* row blocks of the time loops run on this many threads */
+    int threads; /* the time loops' hidden units are split between this many
+                  * threads; element-wise loops and the BLAS use them too */
     int n_vocab, n_embed, n_hidden, n_layers;
     tp_train_tensor tensors[TP_TRAIN_MAX_TENSORS];
     int n_tensors;

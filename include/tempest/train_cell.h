@@ -22,20 +22,22 @@ typedef struct tp_train_cell {
      * recurrent product is accumulated onto the input projection and the
      * pre-activation gradient is the same for both weights. */
     int fused;
-    /* One step, batch rows. gi: [batch][gates*H] the input projection plus
+    /* One step, batch rows, hidden units [j0, j1) of each (two threads take
+     * half the units each). gi: [batch][gates*H] the input projection plus
      * b_ih (fused: plus the recurrent part and b_hh); gh: [batch][gates*H]
      * h_prev W_hh^T + b_hh (NULL when fused). Writes h (and c) and saved:
-     * [batch][4H], what the backward step needs. */
+     * [batch][4H], what the backward step needs, for those units. */
     void (*forward)(const float *gi, const float *gh, const float *h_prev,
-                    const float *c_prev, float *h, float *c, float *saved, int batch, int H);
+                    const float *c_prev, float *h, float *c, float *saved, int batch, int H,
+                    int j0, int j1);
     /* One step back. dh: [batch][H] d loss / d h (from above and from the
      * next step); replaced by the part of d loss / d h_prev that does not go
      * through W_hh. dc: d loss / d c, replaced by d loss / d c_prev (LSTM).
      * Writes dgi (d loss / d input pre-activations) and, when not fused,
-     * dgh (d loss / d recurrent pre-activations). */
+     * dgh (d loss / d recurrent pre-activations). Units [j0, j1) only. */
     void (*backward)(const float *saved, const float *h_prev, const float *c_prev,
                      const float *c, const float *h, float *dh, float *dc, float *dgi,
-                     float *dgh, int batch, int H);
+                     float *dgh, int batch, int H, int j0, int j1);
 } tp_train_cell;
 
 extern const tp_train_cell TP_TRAIN_CELL_LSTM, TP_TRAIN_CELL_GRU, TP_TRAIN_CELL_RNN_TANH,

@@ -10,9 +10,9 @@
 
 TP_GATE_LOOP static void row_forward(const float *restrict gi, const float *restrict gh,
                                      const float *restrict hp, float *restrict h,
-                                     float *restrict s, int H)
+                                     float *restrict s, int H, int n)
 {
-    for (int j = 0; j < H; j++) {
+    for (int j = 0; j < n; j++) {
         float r = tp_sigmoid_approx(gi[j] + gh[j]);
         float z = tp_sigmoid_approx(gi[H + j] + gh[H + j]);
         float hn = gh[2 * H + j];
@@ -27,21 +27,22 @@ TP_GATE_LOOP static void row_forward(const float *restrict gi, const float *rest
 
 static void gru_forward(const float *gi, const float *gh, const float *h_prev,
                         const float *c_prev, float *h, float *c, float *saved, int batch,
-                        int H)
+                        int H, int j0, int j1)
 {
     (void)c_prev;
     (void)c;
     for (int b = 0; b < batch; b++) {
         size_t k = (size_t)b * H;
-        row_forward(gi + 3 * k, gh + 3 * k, h_prev + k, h + k, saved + 4 * k, H);
+        row_forward(gi + 3 * k + j0, gh + 3 * k + j0, h_prev + k + j0, h + k + j0,
+                    saved + 4 * k + j0, H, j1 - j0);
     }
 }
 
 TP_GATE_LOOP static void row_backward(const float *restrict s, const float *restrict hp,
                                       float *restrict dh_io, float *restrict dgi,
-                                      float *restrict dgh, int H)
+                                      float *restrict dgh, int H, int n)
 {
-    for (int j = 0; j < H; j++) {
+    for (int j = 0; j < n; j++) {
         float r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
         float dh = dh_io[j];
         float dn = dh * (1 - z) * (1 - n * n);
@@ -59,7 +60,7 @@ TP_GATE_LOOP static void row_backward(const float *restrict s, const float *rest
 
 static void gru_backward(const float *saved, const float *h_prev, const float *c_prev,
                          const float *c, const float *h, float *dh, float *dc, float *dgi,
-                         float *dgh, int batch, int H)
+                         float *dgh, int batch, int H, int j0, int j1)
 {
     (void)c_prev;
     (void)c;
@@ -67,7 +68,8 @@ static void gru_backward(const float *saved, const float *h_prev, const float *c
     (void)dc;
     for (int b = 0; b < batch; b++) {
         size_t k = (size_t)b * H;
-        row_backward(saved + 4 * k, h_prev + k, dh + k, dgi + 3 * k, dgh + 3 * k, H);
+        row_backward(saved + 4 * k + j0, h_prev + k + j0, dh + k + j0, dgi + 3 * k + j0,
+                     dgh + 3 * k + j0, H, j1 - j0);
     }
 }
 

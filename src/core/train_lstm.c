@@ -4,11 +4,12 @@
 
 #include "tempest/train_cell.h"
 
+/* n units of one row; the gates of a unit lie H apart. */
 TP_GATE_LOOP static void row_forward(const float *restrict z, const float *restrict cp,
                                      float *restrict c, float *restrict h,
-                                     float *restrict act, int H)
+                                     float *restrict act, int H, int n)
 {
-    for (int j = 0; j < H; j++) {
+    for (int j = 0; j < n; j++) {
         float i = tp_sigmoid_approx(z[j]), f = tp_sigmoid_approx(z[H + j]);
         float g = tp_tanh_approx(z[2 * H + j]), o = tp_sigmoid_approx(z[3 * H + j]);
         act[j] = i;
@@ -22,21 +23,21 @@ TP_GATE_LOOP static void row_forward(const float *restrict z, const float *restr
 
 static void lstm_forward(const float *gi, const float *gh, const float *h_prev,
                          const float *c_prev, float *h, float *c, float *saved, int batch,
-                         int H)
+                         int H, int j0, int j1)
 {
     (void)gh;
     (void)h_prev;
     for (int b = 0; b < batch; b++) {
-        size_t k = (size_t)b * H, k4 = 4 * k;
-        row_forward(gi + k4, c_prev + k, c + k, h + k, saved + k4, H);
+        size_t k = (size_t)b * H + j0, k4 = 4 * (size_t)b * H + j0;
+        row_forward(gi + k4, c_prev + k, c + k, h + k, saved + k4, H, j1 - j0);
     }
 }
 
 TP_GATE_LOOP static void row_backward(const float *restrict act, const float *restrict c,
                                       const float *restrict cp, float *restrict dh_io,
-                                      float *restrict dc_io, float *restrict d, int H)
+                                      float *restrict dc_io, float *restrict d, int H, int n)
 {
-    for (int j = 0; j < H; j++) {
+    for (int j = 0; j < n; j++) {
         float i = act[j], f = act[H + j], g = act[2 * H + j], o = act[3 * H + j];
         float tc = tp_tanh_approx(c[j]);
         float dh = dh_io[j];
@@ -52,14 +53,14 @@ TP_GATE_LOOP static void row_backward(const float *restrict act, const float *re
 
 static void lstm_backward(const float *saved, const float *h_prev, const float *c_prev,
                           const float *c, const float *h, float *dh, float *dc, float *dgi,
-                          float *dgh, int batch, int H)
+                          float *dgh, int batch, int H, int j0, int j1)
 {
     (void)h_prev;
     (void)h;
     (void)dgh;
     for (int b = 0; b < batch; b++) {
-        size_t k = (size_t)b * H, k4 = 4 * k;
-        row_backward(saved + k4, c + k, c_prev + k, dh + k, dc + k, dgi + k4, H);
+        size_t k = (size_t)b * H + j0, k4 = 4 * (size_t)b * H + j0;
+        row_backward(saved + k4, c + k, c_prev + k, dh + k, dc + k, dgi + k4, H, j1 - j0);
     }
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tempest/train.h"
+#include "tempest/train_kernel.h"
 
 struct tp_train_work {
     int max_seq, max_batch, n_vocab;
@@ -34,6 +35,12 @@ struct tp_train_work {
     float *dh;           /* [rows][H]: d loss / d layer output */
     float *dx;           /* [rows][max(E, H)] */
     float *dh_next, *dc_next; /* [batch][H] */
+    float *panels;            /* [G*H][H]: W_hh packed for tp_tk_gemm (train_kernel.h) */
+    float *bias_row; /* [G*H]: what every position's gates start from */
+    double *row_loss; /* [rows]: each position's loss, summed in order after */
+    float *table; /* [V][G*H]: the embedding through layer 0's W_ih forward, the
+                   * per-token sums of its gate gradients backward (fold_tokens);
+                   * NULL when the vocabulary is too large for that to pay */
 };
 
 /* ---- layout and initialisation ---------------------------------------- */
@@ -161,6 +168,10 @@ void tp_train_work_free(tp_train_work *w)
     free(w->dx);
     free(w->dh_next);
     free(w->dc_next);
+    free(w->panels);
+    free(w->table);
+    free(w->bias_row);
+    free(w->row_loss);
     free(w);
 }
 
@@ -204,6 +215,12 @@ tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_b
     w->dx = floats(rows * wide, &ok);
     w->dh_next = floats((size_t)max_batch * H, &ok);
     w->dc_next = floats((size_t)max_batch * H, &ok);
+    w->panels = floats(GH * H, &ok);
+    w->bias_row = floats(GH, &ok);
+    w->row_loss = calloc(rows ? rows : 1, sizeof *w->row_loss);
+    ok = ok && w->row_loss;
+    if ((size_t)net->n_vocab * 4 <= rows)
+        w->table = floats((size_t)net->n_vocab * GH, &ok);
     if (!ok) {
         tp_train_work_free(w);
         return NULL;
@@ -219,68 +236,158 @@ const float *tp_train_work_logits(const tp_train_work *w, int seq, int batch, in
 /* ---- forward ---------------------------------------------------------- */
 
 /* Each row of y (rows x n) set to bias: the products then add onto it. */
-static void fill_rows(float *y, const float *bias, int rows, int n)
+static void fill_rows(float *y, const float *bias, int rows, int n, int threads)
 {
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
     for (int r = 0; r < rows; r++)
         memcpy(y + (size_t)r * n, bias, (size_t)n * sizeof(float));
 }
 
-/* The recurrence of each batch row is independent of the others, so the
- * time loops run on blocks of rows, one block per thread: each step's
- * product is then one single-threaded sgemm per block instead of one small
- * product split by the BLAS (which costs more than it gains). */
-struct rows_job {
+/* Row r of y (rows x n) := row tokens[r] of table: the folded projection. */
+static void gather_rows(float *y, const float *table, const int *tokens, int rows, int n,
+                        int threads)
+{
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (int r = 0; r < rows; r++)
+        memcpy(y + (size_t)r * n, table + (size_t)tokens[r] * n, (size_t)n * sizeof(float));
+}
+
+/* The time loops go step by step (each step's recurrent product needs the
+ * last step's h). With two threads the hidden units are split between them:
+ * each thread computes its units' gate rows forward (its rows of W_hh) and
+ * its units' part of d h_prev backward (its columns of W_hh), with a barrier
+ * per step. Each core then reads half of W_hh per step and OpenBLAS packs
+ * half of it per call; splitting the streams instead made each core pack
+ * all of W_hh for half the columns, and two threads gained only 1.3-1.5x.
+ * One thread keeps one product over all the gates. */
+struct time_job {
     const tp_train_net *net;
     tp_train_work *w;
     int l, seq, batch;
     const float *w_hh, *b_hh;
 };
 
-static void for_row_blocks(int threads, int batch, void (*fn)(struct rows_job *, int, int),
-                           struct rows_job *job)
+/* Thread id of n takes units [bound(id), bound(id + 1)): multiples of 16
+ * where possible, so the gate loops keep whole vectors. */
+static int unit_bound(int H, int id, int n)
+{
+    if (id >= n)
+        return H;
+    int j = (int)((long)H * id / n);
+    return H >= 16 * n ? j & ~15 : j;
+}
+
+static void for_unit_blocks(int threads, int H, void (*fn)(struct time_job *, int, int),
+                            struct time_job *job)
 {
 #ifdef _OPENMP
-    if (threads > 1 && batch > 1) {
+    if (threads > 1 && H >= 2 * threads) {
         /* Inside the parallel region OpenBLAS runs each call on one thread. */
-#pragma omp parallel num_threads(threads < batch ? threads : batch)
+#pragma omp parallel num_threads(threads)
         {
             int n = omp_get_num_threads(), id = omp_get_thread_num();
-            fn(job, batch * id / n, batch * (id + 1) / n);
+            fn(job, unit_bound(H, id, n), unit_bound(H, id + 1, n));
         }
         return;
     }
 #else
     (void)threads; /* built without OpenMP: one block */
 #endif
-    fn(job, 0, batch);
+    fn(job, 0, H);
 }
 
-/* Forward through time for batch rows [b0, b1) of layer job->l. */
-static void forward_rows(struct rows_job *job, int b0, int b1)
+/* Every thread of the time loop has finished the step (no-op alone). */
+static void step_barrier(void)
 {
-    const tp_train_cell *cell = job->net->cell;
-    tp_train_work *w = job->w;
-    int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch, nb = b1 - b0;
-    size_t bh = (size_t)batch * H;
-    for (int t = 0; t < job->seq; t++) {
-        size_t row = (size_t)t * batch + b0;
-        float *git = w->dz + row * GH;
-        const float *h_prev = w->hs[job->l] + (size_t)t * bh + (size_t)b0 * H;
-        const float *c_prev = w->cs[job->l] + (size_t)t * bh + (size_t)b0 * H;
-        float *gh = cell->fused ? git : w->gh + (size_t)b0 * GH;
-        if (!cell->fused)
-            fill_rows(gh, job->b_hh, nb, GH);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, GH, H, 1.0f, h_prev, H,
-                    job->w_hh, H, 1.0f, gh, GH);
-        cell->forward(git, cell->fused ? NULL : gh, h_prev, c_prev,
-                      w->hs[job->l] + (size_t)(t + 1) * bh + (size_t)b0 * H,
-                      w->cs[job->l] + (size_t)(t + 1) * bh + (size_t)b0 * H,
-                      w->saved[job->l] + row * 4 * H, nb, H);
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
+/* Whether a thread of a split time loop (units j0..j1) uses the packed
+ * panels: alone, sgemm over all the gates at once is as fast. */
+static int use_panels(int H, int j0, int j1)
+{
+    return !(j0 == 0 && j1 == H) && H % 16 == 0 && tp_tk_usable(j1 - j0, j0);
+}
+
+/* gh[:, gate columns of units j0..j1) += h_prev W_hh[those rows]^T, over the
+ * whole batch: from the packed panels, or one product per gate, or one for
+ * all when j0..j1 is all. */
+static void recurrent_rows(const struct time_job *job, const float *h_prev, float *gh, int j0,
+                           int j1, int panels)
+{
+    int H = job->net->n_hidden, G = job->net->cell->gates, GH = G * H;
+    if (panels) {
+        for (int g = 0; g < G; g++) {
+            int col = g * H + j0;
+            tp_tk_gemm(job->batch, j1 - j0, H, h_prev, H, job->w->panels + (size_t)col * H,
+                       gh + col, GH);
+        }
+        return;
+    }
+    if (j0 == 0 && j1 == H) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, job->batch, GH, H, 1.0f, h_prev,
+                    H, job->w_hh, H, 1.0f, gh, GH);
+        return;
+    }
+    for (int g = 0; g < G; g++) {
+        int col = g * H + j0;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, job->batch, j1 - j0, H, 1.0f,
+                    h_prev, H, job->w_hh + (size_t)col * H, H, 1.0f, gh + col, GH);
     }
 }
 
+/* Each row's gate columns of units j0..j1) set to b_hh (non-fused cells). */
+static void recurrent_bias(const struct time_job *job, float *gh, int j0, int j1)
+{
+    int H = job->net->n_hidden, G = job->net->cell->gates, GH = G * H;
+    for (int b = 0; b < job->batch; b++)
+        for (int g = 0; g < G; g++)
+            memcpy(gh + (size_t)b * GH + g * H + j0, job->b_hh + g * H + j0,
+                   (size_t)(j1 - j0) * sizeof(float));
+}
+
+/* Forward through time for hidden units [j0, j1) of layer job->l. */
+static void forward_units(struct time_job *job, int j0, int j1)
+{
+    const tp_train_cell *cell = job->net->cell;
+    tp_train_work *w = job->w;
+    int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch;
+    size_t bh = (size_t)batch * H;
+    float *const *hs = w->hs, *const *cs = w->cs;
+    int panels = use_panels(H, j0, j1);
+    if (panels) /* this thread's gate rows; it alone reads them */
+        for (int g = 0; g < cell->gates; g++)
+            tp_tk_pack_rows(w->panels, job->w_hh, H, g * H + j0, j1 - j0, H);
+    for (int t = 0; t < job->seq; t++) {
+        size_t row = (size_t)t * batch;
+        float *git = w->dz + row * GH;
+        const float *h_prev = hs[job->l] + (size_t)t * bh;
+        float *gh = cell->fused ? git : w->gh;
+        if (!cell->fused)
+            recurrent_bias(job, gh, j0, j1);
+        recurrent_rows(job, h_prev, gh, j0, j1, panels);
+        cell->forward(git, cell->fused ? NULL : gh, h_prev, cs[job->l] + (size_t)t * bh,
+                      hs[job->l] + (size_t)(t + 1) * bh, cs[job->l] + (size_t)(t + 1) * bh,
+                      w->saved[job->l] + row * 4 * H, batch, H, j0, j1);
+        step_barrier(); /* h_{t+1} whole before the next step's product reads it */
+    }
+}
+
+/* Layer 0 sees embedding rows; without dropout on them its input
+ * projection only depends on the token, so it is folded: the V rows of
+ * embedding x W_ih^T once, then one row per position, instead of a product
+ * over every position (with 65 tokens and 4,096 positions a chunk, 63 times
+ * less work; the backward products fold the same way). Returns the tokens
+ * to fold by, or NULL. */
+static const int *fold_tokens(const tp_train_work *w, const int *in, tp_train_dropout dropout)
+{
+    return w->table && dropout.io == 0 ? in : NULL;
+}
+
 static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, const float *x,
-                          int n_in, int seq, int batch)
+                          int n_in, int seq, int batch, const int *fold)
 {
     const tp_train_cell *cell = net->cell;
     int H = net->n_hidden, GH = cell->gates * H, rows = seq * batch;
@@ -288,16 +395,25 @@ static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, cons
     const float *w_hh = net->params + layer_tensor(net, l, 1)->offset;
     const float *b_ih = net->params + layer_tensor(net, l, 2)->offset;
     const float *b_hh = net->params + layer_tensor(net, l, 3)->offset;
-    float *gi = w->dz; /* free until backward: the input pre-activations (forward_rows) */
-    fill_rows(gi, b_ih, rows, GH);
-    if (cell->fused)
-        for (int r = 0; r < rows; r++)
+    float *gi = w->dz; /* free until backward: the input pre-activations (forward_units) */
+    float *bias = w->bias_row;
+    for (int j = 0; j < GH; j++)
+        bias[j] = cell->fused ? b_ih[j] + b_hh[j] : b_ih[j];
+    if (fold) {
+        float *table = w->table;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, net->n_vocab, GH, n_in, 1.0f,
+                    net->params + net->tensors[0].offset, n_in, w_ih, n_in, 0.0f, table, GH);
+        for (int v = 0; v < net->n_vocab; v++)
             for (int j = 0; j < GH; j++)
-                gi[(size_t)r * GH + j] += b_hh[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, GH, n_in, 1.0f, x, n_in,
-                w_ih, n_in, 1.0f, gi, GH);
-    struct rows_job job = {net, w, l, seq, batch, w_hh, b_hh};
-    for_row_blocks(net->threads, batch, forward_rows, &job);
+                table[(size_t)v * GH + j] += bias[j];
+        gather_rows(gi, table, fold, rows, GH, net->threads);
+    } else {
+        fill_rows(gi, bias, rows, GH, net->threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, GH, n_in, 1.0f, x, n_in,
+                    w_ih, n_in, 1.0f, gi, GH);
+    }
+    struct time_job job = {net, w, l, seq, batch, w_hh, b_hh};
+    for_unit_blocks(net->threads, H, forward_units, &job);
 }
 
 /* Inverted dropout of n values of x into out, the mask kept for backward:
@@ -321,9 +437,10 @@ static void scale_by_mask(float *d, const float *mask, size_t n)
 
 /* Softmax cross-entropy of every row; logits become d(mean loss)/d logits
  * when backward is set. Returns the summed loss. */
-static double softmax_xent(float *logits, const int *target, int rows, int V, int backward)
+static double softmax_xent(float *logits, const int *target, int rows, int V, int backward,
+                           double *row_loss, int threads)
 {
-    double total = 0;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
     for (int r = 0; r < rows; r++) {
         float *z = logits + (size_t)r * V;
         float mx = z[0];
@@ -332,7 +449,7 @@ static double softmax_xent(float *logits, const int *target, int rows, int V, in
         double sum = 0;
         for (int v = 0; v < V; v++)
             sum += exp((double)(z[v] - mx));
-        total += log(sum) - (double)(z[target[r]] - mx);
+        row_loss[r] = log(sum) - (double)(z[target[r]] - mx);
         if (!backward)
             continue;
         double scale = 1.0 / (sum * rows);
@@ -340,35 +457,47 @@ static double softmax_xent(float *logits, const int *target, int rows, int V, in
             z[v] = (float)(exp((double)(z[v] - mx)) * scale);
         z[target[r]] -= 1.0f / (float)rows;
     }
+    double total = 0; /* in order: the same sum on any number of threads */
+    for (int r = 0; r < rows; r++)
+        total += row_loss[r];
     return total;
 }
 
 /* ---- backward --------------------------------------------------------- */
 
-/* Back through time for batch rows [b0, b1) of layer job->l. */
-static void backward_rows(struct rows_job *job, int b0, int b1)
+/* Back through time for hidden units [j0, j1) of layer job->l. */
+static void backward_units(struct time_job *job, int j0, int j1)
 {
     const tp_train_cell *cell = job->net->cell;
     tp_train_work *w = job->w;
-    int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch, nb = b1 - b0, l = job->l;
-    size_t bh = (size_t)batch * H, sub = (size_t)nb * H, off = (size_t)b0 * H;
-    float *dh_next = w->dh_next + off, *dc_next = w->dc_next + off;
-    memset(dh_next, 0, sub * sizeof(float));
-    memset(dc_next, 0, sub * sizeof(float));
+    int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch, l = job->l;
+    int n = j1 - j0;
+    size_t bh = (size_t)batch * H;
+    float *dh_next = w->dh_next, *dc_next = w->dc_next;
+    int panels = use_panels(H, j0, j1);
+    if (panels) /* this thread's columns of W_hh; it alone reads them */
+        tp_tk_pack_cols(w->panels, job->w_hh, H, j0, n, GH);
+    for (int b = 0; b < batch; b++) {
+        memset(dh_next + (size_t)b * H + j0, 0, (size_t)n * sizeof(float));
+        memset(dc_next + (size_t)b * H + j0, 0, (size_t)n * sizeof(float));
+    }
     for (int t = job->seq - 1; t >= 0; t--) {
-        size_t row = (size_t)t * batch + b0;
-        const float *dht = w->dh + (size_t)t * bh + off;
-        for (size_t k = 0; k < sub; k++)
-            dh_next[k] += dht[k];
+        size_t row = (size_t)t * batch, at = (size_t)t * bh, next = at + bh;
+        const float *dht = w->dh + at;
+        for (int b = 0; b < batch; b++)
+            for (int j = j0; j < j1; j++)
+                dh_next[(size_t)b * H + j] += dht[(size_t)b * H + j];
         float *dgi = w->dz + row * GH;
         float *dgh = cell->fused ? dgi : w->dzh + row * GH;
-        cell->backward(w->saved[l] + row * 4 * H, w->hs[l] + (size_t)t * bh + off,
-                       w->cs[l] + (size_t)t * bh + off, w->cs[l] + (size_t)(t + 1) * bh + off,
-                       w->hs[l] + (size_t)(t + 1) * bh + off, dh_next, dc_next, dgi, dgh, nb,
-                       H);
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, GH, 1.0f, dgh, GH,
-                        job->w_hh, H, 1.0f, dh_next, H);
+        cell->backward(w->saved[l] + row * 4 * H, w->hs[l] + at, w->cs[l] + at,
+                       w->cs[l] + next, w->hs[l] + next, dh_next, dc_next, dgi, dgh, batch, H,
+                       j0, j1);
+        step_barrier(); /* every unit's dgh before the product reads them all */
+        if (t > 0 && panels)
+            tp_tk_gemm(batch, n, GH, dgh, GH, w->panels + (size_t)j0 * GH, dh_next + j0, H);
+        else if (t > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n, GH, 1.0f, dgh, GH,
+                        job->w_hh + j0, H, 1.0f, dh_next + j0, H);
     }
 }
 
@@ -377,38 +506,80 @@ static void backward_rows(struct rows_job *job, int b0, int b1)
 static void layer_backward_time(const tp_train_net *net, tp_train_work *w, int l, int seq,
                                 int batch)
 {
-    struct rows_job job = {net, w, l, seq, batch, net->params + layer_tensor(net, l, 1)->offset,
+    struct time_job job = {net, w, l, seq, batch, net->params + layer_tensor(net, l, 1)->offset,
                            NULL};
-    for_row_blocks(net->threads, batch, backward_rows, &job);
+    for_unit_blocks(net->threads, net->n_hidden, backward_units, &job);
 }
 
 /* Column sums of d (rows x n) into g. */
-static void column_sums(const float *d, int rows, int n, float *g)
+static void column_sums(const float *d, int rows, int n, float *g, int threads)
 {
     memset(g, 0, (size_t)n * sizeof(float));
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < n; j++)
-            g[j] += d[(size_t)r * n + j];
+    /* threads take column blocks; each column is summed in row order */
+    int blocks = threads > 1 && n >= 64 ? threads : 1;
+#pragma omp parallel for num_threads(blocks) if (blocks > 1) schedule(static)
+    for (int b = 0; b < blocks; b++) {
+        int j0 = (int)((long)n * b / blocks), j1 = (int)((long)n * (b + 1) / blocks);
+        for (int r = 0; r < rows; r++)
+            for (int j = j0; j < j1; j++)
+                g[j] += d[(size_t)r * n + j];
+    }
+}
+
+/* sums[v] := the sum of the rows r of d (rows x n) with tokens[r] = v, in
+ * row order; threads take column blocks. */
+static void token_sums(float *sums, const float *d, const int *tokens, int rows, int V, int n,
+                       int threads)
+{
+    memset(sums, 0, (size_t)V * n * sizeof(float));
+    int blocks = threads > 1 && n >= 64 ? threads : 1;
+#pragma omp parallel for num_threads(blocks) if (blocks > 1) schedule(static)
+    for (int b = 0; b < blocks; b++) {
+        int j0 = (int)((long)n * b / blocks), j1 = (int)((long)n * (b + 1) / blocks);
+        for (int r = 0; r < rows; r++) {
+            const float *dr = d + (size_t)r * n;
+            float *sr = sums + (size_t)tokens[r] * n;
+            for (int j = j0; j < j1; j++)
+                sr[j] += dr[j];
+        }
+    }
 }
 
 /* Weight gradients of layer l over the whole chunk, and d loss / d input
- * into w->dx. */
+ * into w->dx; folded (layer 0, see fold_tokens): the gate gradients summed
+ * per token, and from them W_ih's gradient and the embedding's directly
+ * (w->dx is then not filled). */
 static void layer_backward_weights(tp_train_net *net, tp_train_work *w, int l, const float *x,
-                                   int n_in, int seq, int batch)
+                                   int n_in, int seq, int batch, const int *fold)
 {
-    int H = net->n_hidden, GH = net->cell->gates * H, rows = seq * batch;
+    int H = net->n_hidden, GH = net->cell->gates * H, rows = seq * batch, V = net->n_vocab;
     const float *w_ih = net->params + layer_tensor(net, l, 0)->offset;
     const float *dzh = net->cell->fused ? w->dz : w->dzh;
     float *g_ih = net->grads + layer_tensor(net, l, 0)->offset;
     float *g_hh = net->grads + layer_tensor(net, l, 1)->offset;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, n_in, rows, 1.0f, w->dz, GH, x,
-                n_in, 0.0f, g_ih, n_in);
+    if (fold) {
+        const float *embed = net->params + net->tensors[0].offset;
+        token_sums(w->table, w->dz, fold, rows, V, GH, net->threads);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, n_in, V, 1.0f, w->table, GH,
+                    embed, n_in, 0.0f, g_ih, n_in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, V, n_in, GH, 1.0f, w->table, GH,
+                    w_ih, n_in, 0.0f, net->grads + net->tensors[0].offset, n_in);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, n_in, rows, 1.0f, w->dz, GH, x,
+                    n_in, 0.0f, g_ih, n_in);
+    }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, rows, 1.0f, dzh, GH, w->hs[l],
                 H, 0.0f, g_hh, H);
-    column_sums(w->dz, rows, GH, net->grads + layer_tensor(net, l, 2)->offset);
-    column_sums(dzh, rows, GH, net->grads + layer_tensor(net, l, 3)->offset);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_in, GH, 1.0f, w->dz, GH,
-                w_ih, n_in, 0.0f, w->dx, n_in);
+    float *g_bih = net->grads + layer_tensor(net, l, 2)->offset;
+    float *g_bhh = net->grads + layer_tensor(net, l, 3)->offset;
+    column_sums(w->dz, rows, GH, g_bih, net->threads);
+    if (dzh == w->dz) /* fused: both biases get the same gradient */
+        memcpy(g_bhh, g_bih, (size_t)GH * sizeof(float));
+    else
+        column_sums(dzh, rows, GH, g_bhh, net->threads);
+    if (!fold)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_in, GH, 1.0f, w->dz, GH,
+                    w_ih, n_in, 0.0f, w->dx, n_in);
 }
 
 static void head_backward(tp_train_net *net, tp_train_work *w, const float *top, int rows)
@@ -418,7 +589,7 @@ static void head_backward(tp_train_net *net, tp_train_work *w, const float *top,
     const tp_train_tensor *hb = &net->tensors[net->n_tensors - 1];
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, H, rows, 1.0f, w->logits, V, top,
                 H, 0.0f, net->grads + hw->offset, H);
-    column_sums(w->logits, rows, V, net->grads + hb->offset);
+    column_sums(w->logits, rows, V, net->grads + hb->offset, net->threads);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, V, 1.0f, w->logits, V,
                 net->params + hw->offset, H, 0.0f, w->dh, H);
 }
@@ -443,7 +614,8 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
     int rows = seq * batch;
     size_t bh = (size_t)batch * H, rh = (size_t)rows * H, re = (size_t)rows * E;
     const float *embed = net->params + net->tensors[0].offset;
-    for (int r = 0; r < rows; r++)
+    const int *fold = fold_tokens(w, in, dropout);
+    for (int r = 0; !fold && r < rows; r++) /* folded, layer 0 reads the tokens */
         memcpy(w->x0 + (size_t)r * E, embed + (size_t)in[r] * E, (size_t)E * sizeof(float));
     const float *x = w->x0;
     if (dropout.io > 0)
@@ -453,7 +625,7 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
         inputs[l] = x;
         memcpy(w->hs[l], state + (size_t)l * bh, bh * sizeof(float));
         memcpy(w->cs[l], state + (size_t)(L + l) * bh, bh * sizeof(float));
-        layer_forward(net, w, l, x, l ? H : E, seq, batch);
+        layer_forward(net, w, l, x, l ? H : E, seq, batch, l ? NULL : fold);
         memcpy(state + (size_t)l * bh, w->hs[l] + (size_t)seq * bh, bh * sizeof(float));
         memcpy(state + (size_t)(L + l) * bh, w->cs[l] + (size_t)seq * bh, bh * sizeof(float));
         x = w->hs[l] + bh;
@@ -465,10 +637,10 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
     }
     const tp_train_tensor *hw = &net->tensors[net->n_tensors - 2];
     const tp_train_tensor *hb = &net->tensors[net->n_tensors - 1];
-    fill_rows(w->logits, net->params + hb->offset, rows, V);
+    fill_rows(w->logits, net->params + hb->offset, rows, V, net->threads);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, V, H, 1.0f, x, H,
                 net->params + hw->offset, H, 1.0f, w->logits, V);
-    double loss = softmax_xent(w->logits, target, rows, V, backward);
+    double loss = softmax_xent(w->logits, target, rows, V, backward, w->row_loss, net->threads);
     if (!backward)
         return loss;
     head_backward(net, w, x, rows);
@@ -476,7 +648,7 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
         scale_by_mask(w->dh, w->mask[L - 1], rh);
     for (int l = L - 1; l >= 0; l--) {
         layer_backward_time(net, w, l, seq, batch);
-        layer_backward_weights(net, w, l, inputs[l], l ? H : E, seq, batch);
+        layer_backward_weights(net, w, l, inputs[l], l ? H : E, seq, batch, l ? NULL : fold);
         if (l > 0) {
             /* d loss / d output of layer l - 1, through its dropout mask */
             memcpy(w->dh, w->dx, rh * sizeof(float));
@@ -484,6 +656,8 @@ double tp_train_net_chunk(tp_train_net *net, tp_train_work *w, const int *in,
                 scale_by_mask(w->dh, w->mask[l - 1], rh);
         }
     }
+    if (fold)
+        return loss; /* the embedding's gradient came with layer 0's */
     if (dropout.io > 0)
         scale_by_mask(w->dx, w->mask_in, re);
     embed_backward(net, w, in, rows);

@@ -19,20 +19,33 @@ TP_GATE_LOOP static void relu_rows(const float *restrict z, float *restrict h, s
         h[j] = z[j] > 0 ? z[j] : 0;
 }
 
+/* A row function over units [j0, j1) of each of batch rows; the whole
+ * batch at once when that is every unit (one contiguous run). */
+static void forward_units(void (*rows)(const float *restrict, float *restrict, size_t),
+                          const float *z, float *h, int batch, int H, int j0, int j1)
+{
+    if (j0 == 0 && j1 == H) {
+        rows(z, h, (size_t)batch * H);
+        return;
+    }
+    for (int b = 0; b < batch; b++)
+        rows(z + (size_t)b * H + j0, h + (size_t)b * H + j0, (size_t)(j1 - j0));
+}
+
 static void tanh_forward(const float *gi, const float *gh, const float *h_prev,
                          const float *c_prev, float *h, float *c, float *saved, int batch,
-                         int H)
+                         int H, int j0, int j1)
 {
     (void)gh, (void)h_prev, (void)c_prev, (void)c, (void)saved;
-    tanh_rows(gi, h, (size_t)batch * H);
+    forward_units(tanh_rows, gi, h, batch, H, j0, j1);
 }
 
 static void relu_forward(const float *gi, const float *gh, const float *h_prev,
                          const float *c_prev, float *h, float *c, float *saved, int batch,
-                         int H)
+                         int H, int j0, int j1)
 {
     (void)gh, (void)h_prev, (void)c_prev, (void)c, (void)saved;
-    relu_rows(gi, h, (size_t)batch * H);
+    forward_units(relu_rows, gi, h, batch, H, j0, j1);
 }
 
 TP_GATE_LOOP static void tanh_back_rows(const float *restrict h, float *restrict dh,
@@ -53,20 +66,35 @@ TP_GATE_LOOP static void relu_back_rows(const float *restrict h, float *restrict
     }
 }
 
+static void backward_units(void (*rows)(const float *restrict, float *restrict,
+                                        float *restrict, size_t),
+                           const float *h, float *dh, float *dgi, int batch, int H, int j0,
+                           int j1)
+{
+    if (j0 == 0 && j1 == H) {
+        rows(h, dh, dgi, (size_t)batch * H);
+        return;
+    }
+    for (int b = 0; b < batch; b++) {
+        size_t k = (size_t)b * H + j0;
+        rows(h + k, dh + k, dgi + k, (size_t)(j1 - j0));
+    }
+}
+
 static void tanh_backward(const float *saved, const float *h_prev, const float *c_prev,
                           const float *c, const float *h, float *dh, float *dc, float *dgi,
-                          float *dgh, int batch, int H)
+                          float *dgh, int batch, int H, int j0, int j1)
 {
     (void)saved, (void)h_prev, (void)c_prev, (void)c, (void)dc, (void)dgh;
-    tanh_back_rows(h, dh, dgi, (size_t)batch * H);
+    backward_units(tanh_back_rows, h, dh, dgi, batch, H, j0, j1);
 }
 
 static void relu_backward(const float *saved, const float *h_prev, const float *c_prev,
                           const float *c, const float *h, float *dh, float *dc, float *dgi,
-                          float *dgh, int batch, int H)
+                          float *dgh, int batch, int H, int j0, int j1)
 {
     (void)saved, (void)h_prev, (void)c_prev, (void)c, (void)dc, (void)dgh;
-    relu_back_rows(h, dh, dgi, (size_t)batch * H);
+    backward_units(relu_back_rows, h, dh, dgi, batch, H, j0, j1);
 }
 
 const tp_train_cell TP_TRAIN_CELL_RNN_TANH = {

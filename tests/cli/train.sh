@@ -79,8 +79,9 @@ else
     fail train-resume-bit-identical "$(diff "$TMP/a.loss" "$TMP/b.loss" | head -5)"
 fi
 
-# The same at two threads (blocks of streams on OpenMP threads), GRU cells.
-G2="--text $TEXT --cell gru --embed 8 --hidden 16 --seq 16 --batch 4 --log-every 1 --threads 2"
+# The same at two threads (the hidden units split between OpenMP threads, 16
+# each: the packed-panel products), GRU cells.
+G2="--text $TEXT --cell gru --embed 8 --hidden 32 --seq 16 --batch 4 --log-every 1 --threads 2"
 $T $G2 --out "$TMP/g2a.st" --steps 12 --eval-every 6 >"$TMP/g2a.log" 2>&1
 $T $G2 --out "$TMP/g2b.st" --steps 12 --eval-every 6 --stop-after 5 >"$TMP/g2b1.log" 2>&1
 $T --text "$TEXT" --out "$TMP/g2b.st" --resume "$TMP/g2b.st.ckpt" --threads 2 --log-every 1 \
