@@ -126,7 +126,9 @@ def main():
           f"{fma['fma_gflops_2t']:.1f} on both (shared machine: other jobs may hold a core)")
     with tempfile.TemporaryDirectory() as tmp:
         models = [("tiny (16,64,1)", random_model(tmp, "tiny.safetensors", 16, 64, 1)),
-                  ("bundled (64,256,2)", os.path.join(ROOT, "models/shakespeare.safetensors")),
+                  ("small (64,256,2)",
+                   os.path.join(ROOT, "models/shakespeare-small.safetensors")),
+                  ("bundled (64,512,2)", os.path.join(ROOT, "models/shakespeare.safetensors")),
                   ("large (128,512,2)", random_model(tmp, "large.safetensors", 128, 512, 2))]
         print(f"\n{'model':20s} {'batch':>5s} {'tempest tok/s':>14s} {'cores':>5s} "
               f"{'torch tok/s':>12s} {'ratio':>7s}  limit and tempest's fraction of it")
