@@ -103,7 +103,7 @@ clean:
 # ---- long checks (CI runs them after make check; each runs alone too) ----
 #   make valgrind   memcheck on short generate, eval, probs, sweep runs
 #   make soak       2,000,000 tokens with flat memory, the playground's memory
-#                   per token over a 200,000-token run, and the playground in
+#                   flat over 150,000 tokens past its history window, and the playground in
 #                   tmux under 50,000 random keys and 500 resizes
 #                   (SOAK_TOKENS, SOAK_KEYS, SOAK_RESIZES make them shorter)
 SOAK_TOKENS  ?= 2000000

@@ -34,6 +34,11 @@ typedef struct tp_rewind {
     int n_tokens, cap_tokens;
     tp_state *work;
     float *logits;
+    /* After tp_rewind_forget: ckpt[0] is the state after the forgotten
+     * tokens (never dropped) and origin_logits what it predicts; forgotten
+     * is the session's n_forgotten it was taken at. NULL and 0 otherwise. */
+    float *origin_logits;
+    long forgotten;
 } tp_rewind;
 
 /* every <= 0 picks TP_REWIND_EVERY. The model is the session's; after
@@ -61,6 +66,13 @@ tp_status tp_rewind_dist_at(tp_rewind *r, const tp_session *s, int step, tp_dist
  * next-token distribution (under the current settings) as if the later
  * steps had never happened. The random numbers go on where they were. */
 tp_status tp_rewind_truncate(tp_rewind *r, tp_session *s, int n_steps, tp_error *err);
+
+/* Before tp_session_forget(s, n): the state after tokens[0 .. n) becomes
+ * the origin that travelling back starts from, and the checkpoints move
+ * down with the tokens. n is a multiple of `every`. After it, the rewind
+ * follows s only if s forgets the same n next; a session restarted since
+ * (n_forgotten back to 0) starts the rewind afresh. */
+tp_status tp_rewind_forget(tp_rewind *r, const tp_session *s, int n, tp_error *err);
 
 /* Replace the generated history with steps[0 .. n) (the same prompt): the
  * tokens are fed to the model and the records kept as given. */

@@ -50,6 +50,9 @@ typedef struct tp_session {
                                  * order they came into force; never shrinks,
                                  * so ids in branches stay valid */
     int n_configs, cap_configs;
+    long n_forgotten; /* generated steps dropped from the front by
+                       * tp_session_forget: steps[i] is step n_forgotten + i
+                       * of the run */
     int streaming; /* tp_session_set_streaming */
 } tp_session;
 
@@ -89,6 +92,14 @@ void tp_session_set_views(tp_session *s, unsigned views);
  * The tokens drawn are the same; n_prompt no longer indexes s->tokens once
  * old tokens have been dropped. */
 void tp_session_set_streaming(tp_session *s, int on);
+
+/* A history window: drop the first n tokens (n_prompt <= n <= n_tokens:
+ * the prompt and the first n - n_prompt generated steps). What follows is
+ * unchanged, including the model state (it is after every token); n_prompt
+ * becomes 0 and n_forgotten grows by the steps dropped. A repetition penalty
+ * then sees at most the tokens kept. Tell a rewind first (tp_rewind_forget).
+ * Restarting forgets nothing more: it starts a new history. */
+tp_status tp_session_forget(tp_session *s, int n, tp_error *err);
 
 /* Append token (for forced choices and scripted input) as if drawn. */
 tp_status tp_session_push(tp_session *s, int token, tp_error *err);

@@ -48,6 +48,8 @@ typedef struct tp_app {
                                  * differs from another; 0: none */
     struct tp_explore *explore; /* time travel, branches, overlays (tui_explore.h) */
     int metrics_steps;          /* the step the live text metrics are for */
+    int history_max;            /* generated steps kept for time travel; past it
+                                 * the older half is forgotten ($TEMPEST_HISTORY) */
     char metrics_line[160];
     /* recordings, replay, scripts and presenting: tui_demo.h */
     struct tp_app_recorder *recorder; /* --record / :record, or NULL */
@@ -56,6 +58,15 @@ typedef struct tp_app {
     int present;                    /* --present */
     char caption[512];              /* a script's on-screen caption, or "" */
 } tp_app;
+
+/* Steps kept by default: about 3 MB of history (60 bytes a step), so the
+ * playground stays within its model's size + 16 MB however long it runs. */
+#define TP_HISTORY_DEFAULT 50000
+#define TP_HISTORY_MIN 2048
+#define TP_HISTORY_MAX 10000000
+
+/* The step number of the run (steps forgotten included) of s->steps[i]. */
+#define TP_RUN_STEP(s, i) ((s)->n_forgotten + (long)(i))
 
 /* Show a message (or an error) in the message line. */
 void tp_app_message(tp_app *a, int is_error, const char *fmt, ...)

@@ -88,8 +88,11 @@ static void drop_model(tp_rewind *r)
     drop_checkpoints(r, 0);
     tp_state_free(r->work);
     free(r->logits);
+    free(r->origin_logits);
     r->work = NULL;
     r->logits = NULL;
+    r->origin_logits = NULL;
+    r->forgotten = 0;
     r->model = NULL;
     r->n_tokens = 0;
 }
@@ -102,11 +105,23 @@ void tp_rewind_free(tp_rewind *r)
     memset(r, 0, sizeof *r);
 }
 
-static tp_status use_model(tp_rewind *r, const tp_model *m, tp_error *err)
+/* The model and the history's origin: a session restarted since a forget
+ * (n_forgotten back to 0) starts afresh; one that forgot without telling
+ * the rewind cannot be followed (its first tokens are gone). */
+static tp_status use_model(tp_rewind *r, const tp_session *s, tp_error *err)
 {
+    const tp_model *m = s->model;
+    if (s->n_forgotten != r->forgotten) {
+        if (s->n_forgotten != 0)
+            return tp_fail(err, TP_ERR_USAGE, "the history was cut (%ld steps) without its "
+                           "rewind", s->n_forgotten);
+        drop_model(r);
+    }
     /* the sizes too: a new model may be allocated where a freed one was */
     if (r->model == m && r->work->n_layers == m->n_layers && r->work->n_hidden == m->n_hidden)
         return TP_OK;
+    if (r->origin_logits)
+        return tp_fail(err, TP_ERR_USAGE, "the model changed under a cut history");
     drop_model(r);
     r->work = tp_state_new(m);
     r->logits = malloc((size_t)m->n_vocab * sizeof *r->logits);
@@ -154,6 +169,11 @@ static tp_status sync_tokens(tp_rewind *r, const tp_session *s, tp_error *err)
  * session took) and keeps the checkpoints it passes. */
 static tp_status replay_to(tp_rewind *r, int pos, tp_error *err)
 {
+    if (r->origin_logits && pos == 0) { /* ckpt[0] is the origin, always kept */
+        restore_checkpoint(r->work, r->ckpt[0]);
+        memcpy(r->logits, r->origin_logits, (size_t)r->model->n_vocab * sizeof *r->logits);
+        return TP_OK;
+    }
     if (pos == 0 || r->n_ckpt == 0 || !r->ckpt[0]) {
         tp_state_reset(r->work);
         tp_model_step(r->model, r->work, tp_model_start_token(r->model), r->logits);
@@ -182,7 +202,7 @@ tp_status tp_rewind_observe(tp_rewind *r, const tp_session *s, tp_error *err)
 {
     if (s->n_tokens % (r->every > 0 ? r->every : TP_REWIND_EVERY) != 0)
         return TP_OK;
-    tp_status rc = use_model(r, s->model, err);
+    tp_status rc = use_model(r, s, err);
     if (!rc)
         rc = sync_tokens(r, s, err);
     if (!rc && s->n_tokens > 0)
@@ -198,7 +218,7 @@ tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_stat
     if (pos < 0 || pos > s->n_tokens)
         return tp_fail(err, TP_ERR_USAGE, "position %d is outside the history (0 to %d)", pos,
                        s->n_tokens);
-    tp_status rc = use_model(r, s->model, err);
+    tp_status rc = use_model(r, s, err);
     if (!rc)
         rc = sync_tokens(r, s, err);
     if (!rc)
@@ -209,6 +229,36 @@ tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_stat
         tp_state_copy(state, r->work);
     if (logits)
         memcpy(logits, r->logits, (size_t)r->model->n_vocab * sizeof *logits);
+    return TP_OK;
+}
+
+tp_status tp_rewind_forget(tp_rewind *r, const tp_session *s, int n, tp_error *err)
+{
+    if (n < s->n_prompt || n > s->n_tokens || n % r->every)
+        return tp_fail(err, TP_ERR_USAGE, "cannot forget %d of %d tokens (at least the prompt's "
+                       "%d, a multiple of %d)", n, s->n_tokens, s->n_prompt, r->every);
+    float *logits = malloc((size_t)s->model->n_vocab * sizeof *logits);
+    if (!logits)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for rewinding");
+    int k0 = n / r->every;
+    tp_status rc = tp_rewind_state_at(r, s, n, NULL, logits, err);
+    if (!rc) /* r->work: the state after tokens[0 .. n), the new origin */
+        rc = store_checkpoint(r, k0, r->work, err);
+    if (rc) {
+        free(logits);
+        return rc;
+    }
+    for (int k = 0; k < k0; k++)
+        free(r->ckpt[k]);
+    memmove(r->ckpt, r->ckpt + k0, (size_t)(r->n_ckpt - k0) * sizeof *r->ckpt);
+    for (int k = r->n_ckpt - k0; k < r->n_ckpt; k++)
+        r->ckpt[k] = NULL;
+    r->n_ckpt -= k0;
+    memmove(r->tokens, r->tokens + n, (size_t)(r->n_tokens - n) * sizeof *r->tokens);
+    r->n_tokens -= n;
+    free(r->origin_logits);
+    r->origin_logits = logits;
+    r->forgotten = s->n_forgotten + (n - s->n_prompt);
     return TP_OK;
 }
 

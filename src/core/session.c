@@ -32,6 +32,7 @@ static void feed_prompt(tp_session *s, const int *ids, int n)
         memcpy(s->tokens, ids, (size_t)n * sizeof *ids);
     s->n_tokens = s->n_prompt = n;
     s->n_steps = 0;
+    s->n_forgotten = 0;
     refresh_dist(s);
 }
 
@@ -190,6 +191,21 @@ static tp_status record(tp_session *s, int token, tp_error *err)
         .n_kept = d->n_kept, .cfg_id = cfg_id, .u = -1.0,
     };
     s->tokens[s->n_tokens++] = token;
+    return TP_OK;
+}
+
+tp_status tp_session_forget(tp_session *s, int n, tp_error *err)
+{
+    if (n < s->n_prompt || n > s->n_tokens || s->streaming)
+        return tp_fail(err, TP_ERR_USAGE, "cannot forget %d of %d tokens (the prompt is %d)", n,
+                       s->n_tokens, s->n_prompt);
+    int dropped = n - s->n_prompt;
+    memmove(s->tokens, s->tokens + n, (size_t)(s->n_tokens - n) * sizeof *s->tokens);
+    memmove(s->steps, s->steps + dropped, (size_t)(s->n_steps - dropped) * sizeof *s->steps);
+    s->n_tokens -= n;
+    s->n_steps -= dropped;
+    s->n_prompt = 0;
+    s->n_forgotten += dropped;
     return TP_OK;
 }
 

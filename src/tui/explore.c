@@ -84,10 +84,38 @@ void tp_token_label(const tp_app *a, int id, char *out, size_t cap)
     tp_vocab_escape(tp_vocab_token(a->model->vocab, id), a->ascii, out, cap);
 }
 
+/* Past history_max generated steps the older half is forgotten (the
+ * rewind first, so that travelling back still starts from the exact state).
+ * Only live and with one branch: the cursor and the branches hold step
+ * numbers. Cut at a multiple of 512 tokens so the thinned-out checkpoints
+ * stay on their grid. */
+static void keep_window(tp_app *a)
+{
+    tp_explore *e = a->explore;
+    tp_session *s = a->session;
+    if (s->n_steps < a->history_max || e->cursor >= 0 || e->tree.n > 1 || a->lanes)
+        return;
+    int grid = TP_REWIND_EVERY * TP_REWIND_SPARSE;
+    int n = (s->n_tokens - a->history_max / 2) / grid * grid;
+    if (n < s->n_prompt || n <= 0)
+        return;
+    tp_error err = {0};
+    if (tp_rewind_forget(&e->rewind, s, n, &err) || tp_session_forget(s, n, &err)) {
+        tp_app_message(a, 1, "%s", err.msg);
+        return;
+    }
+    e->version++;
+    a->metrics_line[0] = '\0';
+}
+
 void tp_explore_after_step(tp_app *a)
 {
-    if (a->explore) /* a failure here only makes travelling back slower */
-        tp_rewind_observe(&a->explore->rewind, a->session, NULL);
+    if (!a->explore)
+        return;
+    /* a failure here only makes travelling back slower */
+    tp_rewind_observe(&a->explore->rewind, a->session, NULL);
+    if (a->history_max > 0)
+        keep_window(a);
 }
 
 /* ---- what the panes ask ---- */
@@ -168,9 +196,10 @@ void tp_explore_step_label(const tp_app *a, char *out, size_t cap)
 {
     const tp_explore *e = a->explore;
     if (e && e->cursor >= 0)
-        snprintf(out, cap, "step=%d/%d", e->cursor, a->session->n_steps);
+        snprintf(out, cap, "step=%ld/%ld", TP_RUN_STEP(a->session, e->cursor),
+                 TP_RUN_STEP(a->session, a->session->n_steps));
     else
-        snprintf(out, cap, "step=%d", a->session->n_steps);
+        snprintf(out, cap, "step=%ld", TP_RUN_STEP(a->session, a->session->n_steps));
 }
 
 int tp_explore_hide_hist(const tp_app *a)
@@ -197,14 +226,16 @@ static void describe_cursor(tp_app *a)
     const tp_explore *e = a->explore;
     const tp_session *s = a->session;
     if (e->cursor >= s->n_steps) {
-        tp_app_message(a, 0, "step %d: the next token (Tab: histogram, Esc: live)", e->cursor);
+        tp_app_message(a, 0, "step %ld: the next token (Tab: histogram, Esc: live)",
+                       TP_RUN_STEP(s, e->cursor));
         return;
     }
     const tp_step *st = &s->steps[e->cursor];
     char tok[TP_VIEW_LABEL_MAX], knobs[160];
     tp_token_label(a, st->token, tok, sizeof tok);
     tp_knobs_format(tp_session_config_of(s, st), knobs, sizeof knobs);
-    tp_app_message(a, 0, "step %d of %d: '%s' p=%.1f%% %s with %s", e->cursor, s->n_steps, tok,
+    tp_app_message(a, 0, "step %ld of %ld: '%s' p=%.1f%% %s with %s", TP_RUN_STEP(s, e->cursor),
+                   TP_RUN_STEP(s, s->n_steps), tok,
                    100.0 * st->p, st->u < 0 ? "forced" : "drawn", knobs);
 }
 

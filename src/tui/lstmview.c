@@ -63,8 +63,8 @@ void tp_lstm_draw(tp_app *a, int y, int x, int h, int w)
     char text[160];
     int logging = tp_state_log_gates(s, 1, &err) == TP_OK;
     int H = s->n_hidden, cells = w - 12;
-    snprintf(text, sizeof text, "inside the LSTM: %d layers x %d units, step %d   (l: close)",
-             s->n_layers, H, a->session->n_steps);
+    snprintf(text, sizeof text, "inside the LSTM: %d layers x %d units, step %ld   (l: close)",
+             s->n_layers, H, TP_RUN_STEP(a->session, a->session->n_steps));
     tp_box_line(y + row++, x, w, text, attr | A_BOLD);
     int gates = logging && any_nonzero(s->gate_log, 3 * s->n_layers * H);
     for (int l = 0; l < s->n_layers && row < h; l++) {

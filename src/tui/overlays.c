@@ -72,10 +72,10 @@ static const tp_dist *shown_dist(tp_app *a, char *what, size_t cap,
         step = s->n_steps - 1;
     *cfg = step < 0 ? &s->cfg : tp_session_step_config(s, step);
     if (step < 0) {
-        snprintf(what, cap, "the next token (step %d)", s->n_steps);
+        snprintf(what, cap, "the next token (step %ld)", TP_RUN_STEP(s, s->n_steps));
         return &s->dist;
     }
-    snprintf(what, cap, "step %d", step);
+    snprintf(what, cap, "step %ld", TP_RUN_STEP(s, step));
     return tp_explore_dist_at(a, step);
 }
 

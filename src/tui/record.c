@@ -100,7 +100,7 @@ void tp_demo_after_step(tp_app *a)
     const tp_session *s = a->session;
     const tp_step *st = &s->steps[s->n_steps - 1];
     tp_error err = {0};
-    if (tp_recorder_step(a->recorder->file, s->n_steps - 1, st->token,
+    if (tp_recorder_step(a->recorder->file, (int)TP_RUN_STEP(s, s->n_steps - 1), st->token,
                          tp_vocab_token(a->model->vocab, st->token), tp_session_config_of(s, st), &a->drawn_dist,
                          &err))
         failed(a, &err);

@@ -111,7 +111,7 @@ void tp_demo_tick(tp_app *a, double now)
         r->started = 1;
         r->start_ms = now;
     }
-    r->tokens = a->session->n_steps; /* tokens of the current text */
+    r->tokens = TP_RUN_STEP(a->session, a->session->n_steps); /* tokens of the current text */
     /* a bounded burst: a script of commands alone cannot stall the loop */
     for (int n = 0; n < 64 && !a->quit; n++) {
         if (still_waiting(a, r, now))

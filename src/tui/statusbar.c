@@ -113,8 +113,8 @@ static void update_metrics(tp_app *a)
     int at = s->n_prompt + first;
     char *text = tp_vocab_join(a->model->vocab, at ? s->tokens[at - 1] : -1, s->tokens + at, n);
     char what[48];
-    if (first)
-        snprintf(what, sizeof what, "last %d tokens", TP_METRICS_WINDOW);
+    if (first || s->n_forgotten)
+        snprintf(what, sizeof what, "last %d tokens", n);
     else
         snprintf(what, sizeof what, "text so far");
     tp_text_stats ts;

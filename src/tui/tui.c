@@ -97,8 +97,8 @@ int tp_app_set_config(tp_app *a, const tp_sampler_config *cfg)
     }
     char what[96];
     if (tp_knobs_describe_change(&before, cfg, a->ascii, what, sizeof what))
-        snprintf(a->last_change, sizeof a->last_change, "%s at step %d", what,
-                 a->session->n_steps);
+        snprintf(a->last_change, sizeof a->last_change, "%s at step %ld", what,
+                 TP_RUN_STEP(a->session, a->session->n_steps));
     a->message[0] = '\0';
     a->show_drawn = 0; /* show the recomputed next-token distribution now */
     a->dirty = 1;
@@ -227,9 +227,12 @@ static void write_transcript(const tp_app *a, FILE *f)
         if (tp_knobs_describe_change(tp_session_step_config(s, i - 1), tp_session_step_config(s, i), 1, what,
                                      sizeof what)) {
             tp_knobs_format(tp_session_step_config(s, i), knobs, sizeof knobs);
-            fprintf(f, "# step %d: %s\n", i, knobs);
+            fprintf(f, "# step %ld: %s\n", TP_RUN_STEP(s, i), knobs);
         }
-    fprintf(f, "# steps: %d\n", s->n_steps);
+    if (s->n_forgotten) /* the history window */
+        fprintf(f, "# steps before %ld: forgotten (the playground keeps the last %d)\n",
+                s->n_forgotten, a->history_max);
+    fprintf(f, "# steps: %ld\n", TP_RUN_STEP(s, s->n_steps));
     int prev = -1;
     for (int i = 0; i < s->n_tokens; i++) {
         fputs(tp_vocab_separator(v, prev, s->tokens[i]), f);
@@ -371,7 +374,7 @@ static void draw(tp_app *a)
 typedef struct clock_state {
     tp_sched sched;
     double rate_since;
-    int rate_steps;
+    long rate_steps;
 } clock_state;
 
 /* A key waiting in the terminal: checked between tokens at full speed so a
@@ -393,7 +396,7 @@ static void generate(tp_app *a, clock_state *c, double now)
 {
     if (a->paused || a->quit)
         return;
-    int before = a->session->n_steps;
+    long before = TP_RUN_STEP(a->session, a->session->n_steps); /* forgetting keeps it */
     if (a->speed <= 0) {
         generate_full_speed(a);
     } else {
@@ -406,7 +409,7 @@ static void generate(tp_app *a, clock_state *c, double now)
             c->sched.next_token += interval;
         }
     }
-    c->rate_steps += a->session->n_steps - before;
+    c->rate_steps += TP_RUN_STEP(a->session, a->session->n_steps) - before;
 }
 
 static void measure_rate(tp_app *a, clock_state *c, double now)
@@ -647,6 +650,11 @@ int tp_app_open(tp_app *a, const tp_app_setup *o)
     a->last_speed = o->speed > 0 ? o->speed : TP_DEFAULT_SPEED;
     a->saved_temperature = o->cfg.temperature > 0 ? o->cfg.temperature : 0.8;
     a->present = o->present;
+    long keep = TP_HISTORY_DEFAULT;
+    const char *h = getenv("TEMPEST_HISTORY");
+    if (h && *h && tp_parse_long("TEMPEST_HISTORY", h, TP_HISTORY_MIN, TP_HISTORY_MAX, &keep, &err))
+        return tp_cli_report(NULL, &err);
+    a->history_max = (int)keep;
     return 0;
 }
 

@@ -274,6 +274,81 @@ Test(rewind, load_refuses_settings_of_another_session)
     tp_session_free(s);
 }
 
+/* A history window: forgetting the first tokens keeps every later step's
+ * past exact (from the origin state), generation goes on as if nothing
+ * had been forgotten, and it can be done again. */
+Test(rewind, forgetting_the_start_keeps_the_rest_exact)
+{
+    enum { EVERY = 8, N = 300, MORE = 60 };
+    tp_session *s = new_session("ab", 1.1, 31);
+    tp_session *whole = new_session("ab", 1.1, 31);
+    tp_rewind r;
+    tp_rewind_init(&r, EVERY, NULL);
+    static tp_dist live[N + MORE];
+    init_dists(live, N + MORE);
+    generate_recording(s, live, 0, N, &r);
+    int n = 17 * EVERY; /* the prompt's 2 tokens and 134 steps */
+    cr_assert_eq(tp_rewind_forget(&r, s, n, NULL), TP_OK);
+    cr_assert_eq(tp_session_forget(s, n, NULL), TP_OK);
+    int gone = n - 2;
+    cr_assert_eq(s->n_forgotten, gone);
+    cr_assert_eq(s->n_steps, N - gone);
+    cr_assert_eq(s->n_prompt, 0);
+    tp_dist past;
+    tp_dist_init(&past, MODEL->n_vocab, NULL);
+    for (int i = s->n_steps - 1; i >= 0; i--) {
+        cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
+        assert_same_dist(&live[gone + i], &past, gone + i);
+    }
+    /* on: the same tokens as a run that forgot nothing */
+    generate_recording(s, live, N, N + MORE, &r);
+    for (int i = 0; i < N + MORE; i++)
+        cr_assert_geq(tp_session_step(whole, NULL), 0);
+    for (int i = 0; i < s->n_steps; i++)
+        cr_assert_eq(s->steps[i].token, whole->steps[gone + i].token, "step %d", gone + i);
+    /* again, from the new origin */
+    cr_assert_eq(tp_rewind_forget(&r, s, 10 * EVERY, NULL), TP_OK);
+    cr_assert_eq(tp_session_forget(s, 10 * EVERY, NULL), TP_OK);
+    gone += 10 * EVERY;
+    for (int i = s->n_steps - 1; i >= 0; i--) {
+        cr_assert_eq(tp_rewind_dist_at(&r, s, i, &past, NULL), TP_OK);
+        assert_same_dist(&live[gone + i], &past, gone + i);
+    }
+    /* a cut still works inside the window */
+    cr_assert_eq(tp_rewind_truncate(&r, s, 5, NULL), TP_OK);
+    cr_assert_eq(s->steps[4].token, whole->steps[gone + 4].token);
+    tp_dist_free(&past);
+    free_dists(live, N + MORE);
+    tp_rewind_free(&r);
+    tp_session_free(s);
+    tp_session_free(whole);
+}
+
+/* A session that forgot without its rewind is refused, not replayed from
+ * the wrong start; a restart (nothing forgotten any more) starts afresh. */
+Test(rewind, a_cut_history_needs_its_rewind)
+{
+    tp_session *s = new_session("a", 1.0, 5);
+    tp_rewind r;
+    tp_rewind_init(&r, 4, NULL);
+    for (int i = 0; i < 40; i++)
+        tp_session_step(s, NULL);
+    cr_assert_eq(tp_rewind_forget(&r, s, 6, NULL), TP_ERR_USAGE, "not a multiple of 4");
+    cr_assert_eq(tp_session_forget(s, 8, NULL), TP_OK);
+    tp_dist d;
+    tp_dist_init(&d, MODEL->n_vocab, NULL);
+    tp_error err = {0};
+    cr_assert_eq(tp_rewind_dist_at(&r, s, 3, &d, &err), TP_ERR_USAGE);
+    cr_assert(strstr(err.msg, "without its rewind"), "%s", err.msg);
+    cr_assert_eq(tp_session_restart(s, NULL, 5, NULL), TP_OK);
+    cr_assert_eq(s->n_forgotten, 0);
+    tp_session_step(s, NULL);
+    cr_assert_eq(tp_rewind_dist_at(&r, s, 0, &d, NULL), TP_OK);
+    tp_dist_free(&d);
+    tp_rewind_free(&r);
+    tp_session_free(s);
+}
+
 /* The draw's u is kept and redraws the same token from the same dist. */
 Test(rewind, recorded_u_redraws_the_token)
 {
