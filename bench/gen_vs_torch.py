@@ -75,9 +75,10 @@ def torch_run(model, batch, steps, temperature=0.8):
     return time.perf_counter() - start
 
 
-def tempest_run(path, batch, steps):
+def tempest_run(path, batch, steps, weights="f32"):
     """Wall seconds and cores used (child CPU time / wall)."""
-    cmd = [TEMPEST, "generate", "--model", path, "--length", str(steps), "--temperature", "0.8"]
+    cmd = [TEMPEST, "generate", "--model", path, "--length", str(steps), "--temperature", "0.8",
+           "--weights", weights]
     if batch > 1:
         cmd += ["--batch", str(batch)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -158,6 +159,16 @@ def main():
                             f"{2 * macs / 1e6:.2f} MFLOP/token -> {lim:,.0f} tok/s")
                 print(f"{label:20s} {batch:5d} {rate:14,.0f} {cores:5.1f} {trate:12,.0f} "
                       f"{rate / trate:6.1f}x  {what}: {100 * rate / lim:.0f}%", flush=True)
+                if batch == 1 and label.startswith(("small", "bundled")):
+                    # bf16 weights (half the bytes) against the same PyTorch rate
+                    steps, (wall, cores) = calibrated(
+                        lambda n: tempest_run(path, 1, n, "bf16"), args.seconds)
+                    rate = steps / wall
+                    lim *= 2
+                    print(f"{'  --weights bf16':20s} {1:5d} {rate:14,.0f} {cores:5.1f} "
+                          f"{trate:12,.0f} {rate / trate:6.1f}x  bandwidth for "
+                          f"{nbytes / 2e6:.2f} MB -> {lim:,.0f} tok/s: {100 * rate / lim:.0f}%",
+                          flush=True)
 
 
 if __name__ == "__main__":

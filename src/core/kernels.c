@@ -141,13 +141,22 @@ INLINE_AVX2 __m256 load_col(const void *panel, int k, tp_weight_type t)
     }
 }
 
-/* Lane l of acc is the sum for row 8p + l: store the rows in [r0, r1). */
+/* Lane l of acc is the sum for row 8p + l: store the rows in [r0, r1).
+ * A whole panel is finished as one vector: the same two operations as
+ * finish (scale * sum, then b + sum), lane by lane, so the same bits. */
 INLINE_AVX2 void store_rows(const tp_matrix *W, const float *b, float *y, int p, int r0,
                             int r1, __m256 acc)
 {
+    int first = p * TP_PANEL;
+    if (first >= r0 && first + TP_PANEL <= r1) {
+        if (W->scale)
+            acc = _mm256_mul_ps(_mm256_loadu_ps(W->scale + first), acc);
+        __m256 bias = b ? _mm256_loadu_ps(b + first) : _mm256_setzero_ps();
+        _mm256_storeu_ps(y + first, _mm256_add_ps(bias, acc));
+        return;
+    }
     float v[TP_PANEL];
     _mm256_storeu_ps(v, acc);
-    int first = p * TP_PANEL;
     for (int l = 0; l < TP_PANEL; l++)
         if (first + l >= r0 && first + l < r1)
             y[first + l] = finish(W, b, first + l, v[l]);
