@@ -35,7 +35,8 @@ struct tp_train_work {
     float *dh;           /* [rows][H]: d loss / d layer output */
     float *dx;           /* [rows][max(E, H)] */
     float *dh_next, *dc_next; /* [batch][H] */
-    float *panels;            /* [G*H][H]: W_hh packed for tp_tk_gemm (train_kernel.h) */
+    float *panels; /* [G*H][H]: W_hh packed for tp_tk_gemm (train_kernel.h), made the
+                    * first time the time loops run on several threads */
     float *bias_row; /* [G*H]: what every position's gates start from */
     double *row_loss; /* [rows]: each position's loss, summed in order after */
     float *table; /* [V][G*H]: the embedding through layer 0's W_ih forward, the
@@ -215,7 +216,6 @@ tp_train_work *tp_train_work_new(const tp_train_net *net, int max_seq, int max_b
     w->dx = floats(rows * wide, &ok);
     w->dh_next = floats((size_t)max_batch * H, &ok);
     w->dc_next = floats((size_t)max_batch * H, &ok);
-    w->panels = floats(GH * H, &ok);
     w->bias_row = floats(GH, &ok);
     w->row_loss = calloc(rows ? rows : 1, sizeof *w->row_loss);
     ok = ok && w->row_loss;
@@ -256,10 +256,11 @@ static void gather_rows(float *y, const float *table, const int *tokens, int row
  * last step's h). With two threads the hidden units are split between them:
  * each thread computes its units' gate rows forward (its rows of W_hh) and
  * its units' part of d h_prev backward (its columns of W_hh), with a barrier
- * per step. Each core then reads half of W_hh per step and OpenBLAS packs
- * half of it per call; splitting the streams instead made each core pack
- * all of W_hh for half the columns, and two threads gained only 1.3-1.5x.
- * One thread keeps one product over all the gates. */
+ * per step. Each core then reads half of W_hh per step, packed once per
+ * chunk into panels that stay in its L2 (train_kernel.h); splitting the
+ * streams instead made each core's sgemm repack all of W_hh for half the
+ * columns, and two threads gained only 1.3-1.5x. One thread keeps one
+ * sgemm over all the gates, as fast when the whole W_hh is one core's. */
 struct time_job {
     const tp_train_net *net;
     tp_train_work *w;
@@ -306,9 +307,18 @@ static void step_barrier(void)
 
 /* Whether a thread of a split time loop (units j0..j1) uses the packed
  * panels: alone, sgemm over all the gates at once is as fast. */
-static int use_panels(int H, int j0, int j1)
+static int use_panels(const tp_train_work *w, int H, int j0, int j1)
 {
-    return !(j0 == 0 && j1 == H) && H % 16 == 0 && tp_tk_usable(j1 - j0, j0);
+    return w->panels && !(j0 == 0 && j1 == H) && H % 16 == 0 && tp_tk_usable(j1 - j0, j0);
+}
+
+/* The panels' room, before the threads start; without it (out of memory)
+ * the split loops use sgemm. */
+static void make_panels(const tp_train_net *net, tp_train_work *w)
+{
+    if (net->threads > 1 && !w->panels)
+        w->panels = malloc((size_t)net->cell->gates * net->n_hidden * net->n_hidden *
+                           sizeof *w->panels);
 }
 
 /* gh[:, gate columns of units j0..j1) += h_prev W_hh[those rows]^T, over the
@@ -356,7 +366,7 @@ static void forward_units(struct time_job *job, int j0, int j1)
     int H = job->net->n_hidden, GH = cell->gates * H, batch = job->batch;
     size_t bh = (size_t)batch * H;
     float *const *hs = w->hs, *const *cs = w->cs;
-    int panels = use_panels(H, j0, j1);
+    int panels = use_panels(w, H, j0, j1);
     if (panels) /* this thread's gate rows; it alone reads them */
         for (int g = 0; g < cell->gates; g++)
             tp_tk_pack_rows(w->panels, job->w_hh, H, g * H + j0, j1 - j0, H);
@@ -413,6 +423,7 @@ static void layer_forward(const tp_train_net *net, tp_train_work *w, int l, cons
                     w_ih, n_in, 1.0f, gi, GH);
     }
     struct time_job job = {net, w, l, seq, batch, w_hh, b_hh};
+    make_panels(net, w);
     for_unit_blocks(net->threads, H, forward_units, &job);
 }
 
@@ -474,7 +485,7 @@ static void backward_units(struct time_job *job, int j0, int j1)
     int n = j1 - j0;
     size_t bh = (size_t)batch * H;
     float *dh_next = w->dh_next, *dc_next = w->dc_next;
-    int panels = use_panels(H, j0, j1);
+    int panels = use_panels(w, H, j0, j1);
     if (panels) /* this thread's columns of W_hh; it alone reads them */
         tp_tk_pack_cols(w->panels, job->w_hh, H, j0, n, GH);
     for (int b = 0; b < batch; b++) {
@@ -508,6 +519,7 @@ static void layer_backward_time(const tp_train_net *net, tp_train_work *w, int l
 {
     struct time_job job = {net, w, l, seq, batch, net->params + layer_tensor(net, l, 1)->offset,
                            NULL};
+    make_panels(net, w);
     for_unit_blocks(net->threads, net->n_hidden, backward_units, &job);
 }
 
