@@ -67,12 +67,12 @@ tp_status tp_rewind_dist_at(tp_rewind *r, const tp_session *s, int step, tp_dist
  * steps had never happened. The random numbers go on where they were. */
 tp_status tp_rewind_truncate(tp_rewind *r, tp_session *s, int n_steps, tp_error *err);
 
-/* Before tp_session_forget(s, n): the state after tokens[0 .. n) becomes
- * the origin that travelling back starts from, and the checkpoints move
- * down with the tokens. n is a multiple of `every`. After it, the rewind
- * follows s only if s forgets the same n next; a session restarted since
- * (n_forgotten back to 0) starts the rewind afresh. */
-tp_status tp_rewind_forget(tp_rewind *r, const tp_session *s, int n, tp_error *err);
+/* A history window: s forgets its first n tokens (tp_session_forget) and
+ * the state after them becomes the origin that travelling back starts
+ * from; the checkpoints move down with the tokens. n is a multiple of
+ * `every`. On error neither changes. A session restarted since (n_forgotten
+ * back to 0) starts the rewind afresh. */
+tp_status tp_rewind_forget(tp_rewind *r, tp_session *s, int n, tp_error *err);
 
 /* Replace the generated history with steps[0 .. n) (the same prompt): the
  * tokens are fed to the model and the records kept as given. */

@@ -97,7 +97,8 @@ void tp_session_set_streaming(tp_session *s, int on);
  * the prompt and the first n - n_prompt generated steps). What follows is
  * unchanged, including the model state (it is after every token); n_prompt
  * becomes 0 and n_forgotten grows by the steps dropped. A repetition penalty
- * then sees at most the tokens kept. Tell a rewind first (tp_rewind_forget).
+ * then sees at most the tokens kept. A session that has a rewind forgets
+ * through it (tp_rewind_forget), which keeps the state the tokens led to.
  * Restarting forgets nothing more: it starts a new history. */
 tp_status tp_session_forget(tp_session *s, int n, tp_error *err);
 

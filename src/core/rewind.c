@@ -232,9 +232,9 @@ tp_status tp_rewind_state_at(tp_rewind *r, const tp_session *s, int pos, tp_stat
     return TP_OK;
 }
 
-tp_status tp_rewind_forget(tp_rewind *r, const tp_session *s, int n, tp_error *err)
+tp_status tp_rewind_forget(tp_rewind *r, tp_session *s, int n, tp_error *err)
 {
-    if (n < s->n_prompt || n > s->n_tokens || n % r->every)
+    if (n < s->n_prompt || n > s->n_tokens || n % r->every || s->streaming)
         return tp_fail(err, TP_ERR_USAGE, "cannot forget %d of %d tokens (at least the prompt's "
                        "%d, a multiple of %d)", n, s->n_tokens, s->n_prompt, r->every);
     float *logits = malloc((size_t)s->model->n_vocab * sizeof *logits);
@@ -258,7 +258,8 @@ tp_status tp_rewind_forget(tp_rewind *r, const tp_session *s, int n, tp_error *e
     r->n_tokens -= n;
     free(r->origin_logits);
     r->origin_logits = logits;
-    r->forgotten = s->n_forgotten + (n - s->n_prompt);
+    tp_session_forget(s, n, NULL); /* cannot fail: its checks were made above */
+    r->forgotten = s->n_forgotten;
     return TP_OK;
 }
 

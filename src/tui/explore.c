@@ -84,8 +84,8 @@ void tp_token_label(const tp_app *a, int id, char *out, size_t cap)
     tp_vocab_escape(tp_vocab_token(a->model->vocab, id), a->ascii, out, cap);
 }
 
-/* Past history_max generated steps the older half is forgotten (the
- * rewind first, so that travelling back still starts from the exact state).
+/* Past history_max generated steps the older half is forgotten (through
+ * the rewind, so that travelling back still starts from the exact state).
  * Only live and with one branch: the cursor and the branches hold step
  * numbers. Cut at a multiple of 512 tokens so the thinned-out checkpoints
  * stay on their grid. */
@@ -100,7 +100,7 @@ static void keep_window(tp_app *a)
     if (n < s->n_prompt || n <= 0)
         return;
     tp_error err = {0};
-    if (tp_rewind_forget(&e->rewind, s, n, &err) || tp_session_forget(s, n, &err)) {
+    if (tp_rewind_forget(&e->rewind, s, n, &err)) {
         tp_app_message(a, 1, "%s", err.msg);
         return;
     }

@@ -16,10 +16,7 @@ trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 TOKENS=${1:-150000}
 SLACK_KB=${2:-1024}
 FROM=80000
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    skip playground-rss "needs tmux and the model"
-    exit 0
-fi
+skip_unless_ready playground-rss
 if ldd "$TEMPEST" 2>/dev/null | grep -q libasan; then
     skip playground-rss "AddressSanitizer's shadow memory, not the program, decides the size"
     exit 0

@@ -19,10 +19,7 @@ trap 'kill_all_servers; rm -rf "$TMP"' EXIT
 N_KEYS=${1:-50000}
 N_RESIZES=${2:-500}
 SEED=${3:-1}
-if ! command -v tmux >/dev/null 2>&1 || [ ! -r "$MODEL" ]; then
-    skip storm "needs tmux and the model"
-    exit 0
-fi
+skip_unless_ready storm
 
 # One line per batch: "W H key key ...", from awk's seeded generator.
 awk -v n="$N_KEYS" -v r="$N_RESIZES" -v seed="$SEED" 'BEGIN {

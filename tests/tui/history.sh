@@ -50,10 +50,12 @@ if wait_for 'step [0-9]+ of [0-9]+:' 3; then
 else
     fail history-travel-to-first-kept "no cursor message: $(screen | tail -3)"
 fi
-# the histogram at the first kept step: the drawn token's probability there
-# is the one the message gives (rewind from the window's origin state)
+# the histogram at the first kept step is the distribution it was drawn
+# from, rebuilt from the window's origin state: its drawn row (▶) carries
+# the probability the step recorded (without the rewind, the histogram
+# stays on the live distribution and no row matches)
 p_msg=$(screen | sed -n "s/.*step [0-9]* of [0-9]*: '.*' p=\([0-9.]*\)%.*/\1/p" | head -1)
-if [ -n "$p_msg" ] && screen | grep -q "step $first" && ! screen | grep -qi "error\|cannot"; then
+if [ -n "$p_msg" ] && screen | grep '│▶' | grep -q " $p_msg%"; then
     pass history-travel-shows-the-past
 else
     fail history-travel-shows-the-past "p '$p_msg' at $first: $(screen | tail -4)"
