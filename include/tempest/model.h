@@ -129,4 +129,16 @@ void tp_model_step(const tp_model *m, tp_state *s, int token, float *logits);
 void tp_model_step_batch(const tp_model *m, tp_state **states, const int *tokens, int n,
                          float *logits);
 
+/* What to do with sequence i's new logits (NULL when the step was asked for
+ * none), called once per sequence after its step. */
+typedef void (*tp_after_step_fn)(void *ctx, int i, float *logits);
+
+/* tp_model_step_batch, then after(ctx, i, logits of i) for every i. Large
+ * batches are split between the cores by sequence, and each sequence's
+ * `after` runs on the core that stepped it, at the same time as others':
+ * it may touch only what belongs to sequence i (its sampler state, its
+ * slot of tokens, which its step has finished reading). */
+void tp_model_step_batch_then(const tp_model *m, tp_state **states, const int *tokens, int n,
+                              float *logits, tp_after_step_fn after, void *ctx);
+
 #endif

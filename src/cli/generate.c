@@ -144,19 +144,27 @@ static tp_status batch_init(struct batch *b, const int *ids, int n_ids, uint64_t
     return TP_OK;
 }
 
-/* Draw every sample's next token from its logits, then advance all states in
- * one batched step (bit-identical to stepping each alone). */
-static void batch_step(struct batch *b)
+/* Sample i's next token from its logits, into its text and b->next[i]. */
+static void draw_next(void *ctx, int i, float *logits)
+{
+    struct batch *b = ctx;
+    struct sample *s = &b->samples[i];
+    tp_sampler_apply(b->cfg, logits, s->tokens, s->n_tokens, &s->dist);
+    int tok = tp_sampler_draw(&s->dist, &s->rng);
+    s->tokens[s->n_tokens++] = tok;
+    b->next[i] = tok;
+}
+
+/* `length` tokens for every sample: each draws from its primed logits, then
+ * one batched step per token (bit-identical to stepping each alone) feeds
+ * the tokens drawn and draws the next on the core that stepped it. */
+static void batch_run(struct batch *b, long length)
 {
     size_t V = (size_t)b->m->n_vocab;
-    for (int i = 0; i < b->n; i++) {
-        struct sample *s = &b->samples[i];
-        tp_sampler_apply(b->cfg, b->logits + (size_t)i * V, s->tokens, s->n_tokens, &s->dist);
-        int tok = tp_sampler_draw(&s->dist, &s->rng);
-        s->tokens[s->n_tokens++] = tok;
-        b->next[i] = tok;
-    }
-    tp_model_step_batch(b->m, b->states, b->next, b->n, b->logits);
+    for (int i = 0; length > 0 && i < b->n; i++)
+        draw_next(b, i, b->logits + (size_t)i * V);
+    for (long t = 1; t < length; t++)
+        tp_model_step_batch_then(b->m, b->states, b->next, b->n, b->logits, draw_next, b);
 }
 
 /* The text `generate --seed` would print for one sample. */
@@ -190,8 +198,8 @@ static int run_batch(const tp_cli_common *c, const struct generate_args *a)
     if (!rc)
         rc = batch_init(&b, ids, n_ids, c->seed, a->length, &err);
     int status = rc ? tp_cli_report("generate", &err) : TP_EXIT_OK;
-    for (long step = 0; !rc && step < a->length; step++)
-        batch_step(&b);
+    if (!rc)
+        batch_run(&b, a->length);
     for (int i = 0; !rc && i < b.n; i++) {
         if (i > 0)
             printf("--- seed %llu ---\n", (unsigned long long)(c->seed + (uint64_t)i));

@@ -762,16 +762,76 @@ static void head_step(const tp_model *m, tp_state **states, int n, float *logits
     matmul(m, &m->head_w, m->head_b, x, y, n);
 }
 
+/* From this many sequences a batch is split between the two cores by
+ * sequence, each running whole steps for its half: one hand-over per step
+ * instead of one per product, and the cells run on both cores too. Below
+ * it the products' rows are split instead, which keeps each core's half of
+ * the weights in its own cache (what batch 1 needs). */
+#define TP_SPLIT_SEQUENCES 12
+
+/* The sequences [first, first + n) of a batch: every layer, the head, then
+ * each sequence's `after`, on the core that computed it. */
+struct chunk_job {
+    const tp_model *m;
+    tp_state **states;
+    const int *tokens;
+    float *logits;
+    int first, n;
+    tp_after_step_fn after;
+    void *ctx;
+};
+
+static void chunk_job_run(void *arg)
+{
+    const struct chunk_job *j = arg;
+    tp_state **states = j->states + j->first;
+    const int *tokens = j->tokens + j->first;
+    size_t V = (size_t)j->m->n_vocab;
+    float *logits = j->logits ? j->logits + (size_t)j->first * V : NULL;
+    for (int l = 0; l < j->m->n_layers; l++)
+        layer_step(j->m, l, states, tokens, j->n);
+    if (logits)
+        head_step(j->m, states, j->n, logits);
+    for (int i = 0; j->after && i < j->n; i++)
+        j->after(j->ctx, j->first + i, logits ? logits + (size_t)i * V : NULL);
+}
+
+/* Sequences are independent and every kernel computes a sequence's sums
+ * the same way whatever its neighbours, so the split changes no result.
+ * While the helper runs the upper half, the products of the lower half
+ * find it busy and run on this core alone. */
+static void step_split(struct chunk_job *all)
+{
+    const tp_model *m = all->m;
+    struct chunk_job upper = *all;
+    upper.first = all->first + all->n / 2;
+    upper.n = all->n - all->n / 2;
+    int alone = !m->pool || all->n < TP_SPLIT_SEQUENCES;
+    if (alone || !tp_pool_start(m->pool, chunk_job_run, &upper)) {
+        chunk_job_run(all);
+        return;
+    }
+    struct chunk_job lower = *all;
+    lower.n = all->n / 2;
+    chunk_job_run(&lower);
+    tp_pool_finish(m->pool);
+}
+
+void tp_model_step_batch_then(const tp_model *m, tp_state **states, const int *tokens, int n,
+                              float *logits, tp_after_step_fn after, void *ctx)
+{
+    for (int done = 0; done < n; done += TP_BATCH_CHUNK) {
+        struct chunk_job job = {m, states, tokens, logits, done,
+                                n - done < TP_BATCH_CHUNK ? n - done : TP_BATCH_CHUNK,
+                                after, ctx};
+        step_split(&job);
+    }
+}
+
 void tp_model_step_batch(const tp_model *m, tp_state **states, const int *tokens, int n,
                          float *logits)
 {
-    for (int done = 0; done < n; done += TP_BATCH_CHUNK) {
-        int k = n - done < TP_BATCH_CHUNK ? n - done : TP_BATCH_CHUNK;
-        for (int l = 0; l < m->n_layers; l++)
-            layer_step(m, l, states + done, tokens + done, k);
-        if (logits)
-            head_step(m, states + done, k, logits + (size_t)done * (size_t)m->n_vocab);
-    }
+    tp_model_step_batch_then(m, states, tokens, n, logits, NULL, NULL);
 }
 
 /* One sequence is a batch of one: the same code, so the same bits. */

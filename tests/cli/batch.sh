@@ -44,6 +44,23 @@ for cell in gru rnn_relu; do
     batch_equals_seeds "batch-equals-separate-seeds-$cell" "$TMP/$cell.safetensors" --weights f16
 done
 
+# A batch of 14 is split between the cores by sequence (the samples drawn on
+# the helper's core): the first and the last are what --seed alone gives.
+if [ -f "$MODEL" ]; then
+    "$TEMPEST" generate --model "$MODEL" --batch 14 --seed 20 --length 200 --top-k 20 \
+        >"$TMP/fourteen" 2>"$TMP/err"
+    st=$?
+    one() { "$TEMPEST" generate --model "$MODEL" --seed "$1" --length 200 --top-k 20; }
+    first=$(sed '/^--- seed 21 ---$/,$d' "$TMP/fourteen")
+    last=$(sed '1,/^--- seed 33 ---$/d' "$TMP/fourteen")
+    if [ $st = 0 ] && [ -n "$last" ] && [ "$first" = "$(one 20)" ] && [ "$last" = "$(one 33)" ]
+    then
+        pass "batch-split-between-cores-equals-seeds"
+    else
+        fail "batch-split-between-cores-equals-seeds" "exit $st; $(head -c 200 "$TMP/err")"
+    fi
+fi
+
 # Samples differ from one another (the seeds really are S, S+1, ...).
 "$TEMPEST" generate --model "$RANDOM_MODEL" --batch 2 --length 60 >"$TMP/two" 2>/dev/null
 if [ "$(grep -c '^--- seed 2 ---$' "$TMP/two")" = 1 ] &&

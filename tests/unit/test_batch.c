@@ -230,3 +230,73 @@ Test(batch, reduced_precision_stores_smaller_rows)
     }
     th_lstm_free(&t);
 }
+
+/* tp_model_step_batch_then: `after` sees each sequence's own logits once per
+ * step, and the token it writes for its sequence is what the next step
+ * feeds, as when the sequences are stepped alone (greedy chains). */
+struct chain {
+    size_t V;
+    int *tokens;
+    int *calls;
+};
+
+static int argmax(const float *x, size_t n)
+{
+    size_t best = 0;
+    for (size_t v = 1; v < n; v++)
+        if (x[v] > x[best])
+            best = v;
+    return (int)best;
+}
+
+static void pick_greedy(void *ctx, int i, float *logits)
+{
+    struct chain *c = ctx;
+    c->calls[i]++;
+    c->tokens[i] = argmax(logits, c->V);
+}
+
+static void check_chains(const tp_model *m, int n, const char *what)
+{
+    size_t V = (size_t)m->n_vocab;
+    tp_state **batch = new_states(m, n), **alone = new_states(m, n);
+    spread_states(m, batch, n);
+    spread_states(m, alone, n);
+    int *tokens = malloc((size_t)n * sizeof *tokens), *calls = calloc((size_t)n, sizeof *calls);
+    float *lb = malloc((size_t)n * V * sizeof *lb), *la = malloc(V * sizeof *la);
+    cr_assert(tokens && calls && lb && la);
+    for (int i = 0; i < n; i++)
+        tokens[i] = (i * 7 + 1) % m->n_vocab;
+    struct chain c = {V, tokens, calls};
+    for (int step = 0; step < 6; step++) {
+        int fed[130];
+        memcpy(fed, tokens, (size_t)n * sizeof *tokens);
+        tp_model_step_batch_then(m, batch, tokens, n, lb, pick_greedy, &c);
+        for (int i = 0; i < n; i++) {
+            tp_model_step(m, alone[i], fed[i], la);
+            cr_assert_eq(calls[i], step + 1, "%s n=%d: after ran %d times for %d", what, n,
+                         calls[i], i);
+            cr_assert_eq(tokens[i], argmax(la, V), "%s n=%d step %d: sequence %d picked %d",
+                         what, n, step, i, tokens[i]);
+            assert_same_state(m, alone[i], batch[i], what, i);
+        }
+    }
+    free(tokens);
+    free(calls);
+    free(lb);
+    free(la);
+    free_states(batch, n);
+    free_states(alone, n);
+}
+
+Test(batch, then_feeds_each_sequence_its_own_pick)
+{
+    th_lstm big;
+    th_cell_init(&big, TP_CELL_LSTM, 30, 64, 128, 2, 4, 0.6f);
+    tp_model *m = load_with(&big, TP_W_F32, NULL);
+    const int sizes[] = {1, 5, 11, 12, 13, 64, 130}; /* both sides of the split */
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        check_chains(m, sizes[k], "lstm");
+    tp_model_free(m);
+    th_lstm_free(&big);
+}
