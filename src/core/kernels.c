@@ -208,14 +208,20 @@ INLINE_AVX2 void avx2_tile(const tp_matrix *W, const float *b, const float *cons
             store_rows(W, b, y[s + j], p + i, r0, r1, acc[i][j]);
 }
 
-/* Panels [p, p + PB) against every sequence, six at a time. */
+/* Panels [p, p + PB) against every sequence: three panels take four
+ * sequences at a time (12 accumulators, 3 weight vectors, 1 broadcast: all
+ * 16 registers, and 7 loads per 12 FMAs), one or two panels six at a time. */
 INLINE_AVX2 void avx2_panel_block(const tp_matrix *W, const float *b, const float *const *x,
                                   float *const *y, int n, int p, int PB, int r0, int r1,
                                   tp_weight_type t)
 {
     int s = 0;
-    for (; s + 6 <= n; s += 6)
-        avx2_tile(W, b, x, y, p, s, PB, 6, r0, r1, t);
+    if (PB == 3)
+        for (; s + 4 <= n; s += 4)
+            avx2_tile(W, b, x, y, p, s, PB, 4, r0, r1, t);
+    else
+        for (; s + 6 <= n; s += 6)
+            avx2_tile(W, b, x, y, p, s, PB, 6, r0, r1, t);
     switch (n - s) {
     case 5: avx2_tile(W, b, x, y, p, s, PB, 5, r0, r1, t); break;
     case 4: avx2_tile(W, b, x, y, p, s, PB, 4, r0, r1, t); break;
@@ -226,9 +232,10 @@ INLINE_AVX2 void avx2_panel_block(const tp_matrix *W, const float *b, const floa
     }
 }
 
-/* Panels outer, sequences inner: two panels stay in L1 while every sequence
- * passes them. One sequence alone takes eight panels at a time, so eight
- * FMA chains hide the FMA latency while the weights stream past once. */
+/* Panels outer, sequences inner: a few panels stay in cache while every
+ * sequence passes them. One sequence alone takes eight panels at a time,
+ * so eight FMA chains hide the FMA latency while the weights stream past
+ * once. */
 INLINE_AVX2 void avx2_matmul(const tp_matrix *W, const float *b, const float *const *x,
                              float *const *y, int n, int r0, int r1, tp_weight_type t)
 {
@@ -236,6 +243,8 @@ INLINE_AVX2 void avx2_matmul(const tp_matrix *W, const float *b, const float *co
     if (n == 1)
         for (; p + 8 <= pend; p += 8)
             avx2_panel_block(W, b, x, y, n, p, 8, r0, r1, t);
+    for (; p + 3 <= pend; p += 3)
+        avx2_panel_block(W, b, x, y, n, p, 3, r0, r1, t);
     for (; p + 2 <= pend; p += 2)
         avx2_panel_block(W, b, x, y, n, p, 2, r0, r1, t);
     for (; p < pend; p++)
