@@ -846,13 +846,13 @@ static void fsift_down(float *h, int r, int i)
     h[i] = v;
 }
 
-/* The r-th largest of SAMPLE tokens spread evenly over x (r <= 256,
- * n >= SAMPLE), or NaN when the first r sampled hold a NaN (a later NaN
- * never beats the root, so it is simply passed over). */
-static float sample_threshold(const float *x, int n, int r)
+/* The r-th largest of S tokens spread evenly over x (r <= min(S, 256),
+ * n >= S), or NaN when the first r sampled hold a NaN (a later NaN never
+ * beats the root, so it is simply passed over). */
+static float sample_threshold(const float *x, int n, int S, int r)
 {
     float h[256];
-    int step = n / SAMPLE;
+    int step = n / S;
     for (int j = 0; j < r; j++) {
         h[j] = x[(size_t)j * step];
         if (isnan(h[j]))
@@ -860,7 +860,7 @@ static float sample_threshold(const float *x, int n, int r)
     }
     for (int q = r / 2 - 1; q >= 0; q--)
         fsift_down(h, r, q);
-    for (int j = r; j < SAMPLE; j++) {
+    for (int j = r; j < S; j++) {
         float v = x[(size_t)j * step];
         if (v > h[0]) {
             h[0] = v;
@@ -870,40 +870,58 @@ static float sample_threshold(const float *x, int n, int r)
     return h[0];
 }
 
-/* The k best ids of a large x without a heap over every token: a sample
- * guesses a threshold t that about 3k tokens reach, one scan collects them
- * (blocks with none are skipped whole), and quickselect finds the k best
- * among them. Any t that at least k tokens reach works, as every other
- * token is below those k; when fewer or too many reach it, returns 0 and
- * the caller falls back to heap_top_k. */
-static int sampled_top_k(const float *x, int n, int k, int *ids)
+/* The k best ids of x without a heap over every token: a sample of S
+ * tokens guesses a threshold t that about `margin` * k tokens reach, one
+ * scan collects them (blocks with none are skipped whole), and quickselect
+ * finds the k best among them. Any t that at least k tokens reach works,
+ * as every other token is below those k; when fewer or too many reach it,
+ * returns 0 and the caller falls back to heap_top_k. */
+static int sampled_top_k(const float *x, int n, int k, int S, double margin, int *ids)
 {
     uint64_t keys[8 * TOP_K_HEAP_MAX + 16];
-    int r = (int)ceil(3.0 * k * SAMPLE / n), cap = 8 * k, m = 0, i = 0;
-    float t = sample_threshold(x, n, r < 1 ? 1 : r);
+    int at[8 * TOP_K_HEAP_MAX + 16];
+    int r = (int)ceil(margin * k * S / n), cap = 8 * k, m = 0, i = 0;
+    if (r > S || r > 256)
+        return 0;
+    float t = sample_threshold(x, n, S, r < 1 ? 1 : r);
     if (isnan(t))
         return 0;
     for (; i + 16 <= n; i += 16) {
         if (!any_at_least(x + i, t))
             continue;
         for (int j = i; j < i + 16; j++) {
-            keys[m] = pack_key(x[j], j);
+            at[m] = j;
             m += x[j] >= t; /* branch-free: stored always, kept if it counts */
         }
         if (m > cap)
             return 0;
     }
     for (; i < n; i++) {
-        keys[m] = pack_key(x[i], i);
+        at[m] = i;
         m += x[i] >= t;
     }
     if (m < k)
         return 0;
+    for (int j = 0; j < m; j++)
+        keys[j] = pack_key(x[at[j]], at[j]);
     if (m > k)
         select_largest(keys, m, k);
     for (int j = 0; j < k; j++)
         ids[j] = key_id(keys[j]);
     return 1;
+}
+
+/* A large vocabulary is sampled at SAMPLE tokens for about 3k candidates;
+ * a small one (up to 1,024 tokens, 4 per survivor or more) at every
+ * fourth token for about 2k: the heap's log k sifts per better token cost
+ * more there than one pass and a quickselect over the few candidates. */
+static int pick_top_k(const float *x, int n, int k, int *ids)
+{
+    if (n >= 4 * SAMPLE && n >= 32 * k)
+        return sampled_top_k(x, n, k, SAMPLE, 3.0, ids);
+    if (n <= 1024 && n >= 4 * k)
+        return sampled_top_k(x, n, k, n / 4, 2.0, ids);
+    return 0;
 }
 
 /* Top-k (0 < k <= TOP_K_HEAP_MAX, k < n) of logits * scale, as the first
@@ -917,7 +935,7 @@ static int top_k_from_logits(tp_dist *d, const float *x, double scale, int k)
     for (int j = 0; j < k; j++)
         if (isnan(x[j]))
             return 0; /* NaN has no place in the packed order */
-    if (n < 32 * k || n < 4 * SAMPLE || !sampled_top_k(x, n, k, ids))
+    if (!pick_top_k(x, n, k, ids))
         heap_top_k(x, n, k, ids);
     keep_from_logits(d, x, scale, ids, k, TP_STAGE_TOP_K);
     return 1;

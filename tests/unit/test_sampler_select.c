@@ -308,6 +308,12 @@ static void compare_many(int n, int trunc_first, int vectors_per_setting, uint64
 Test(sampler_select, v65_temperature_first) { compare_many(65, 0, 26, 101); }
 Test(sampler_select, v65_truncation_first) { compare_many(65, 1, 26, 202); }
 
+/* V = 256 and 1000 take the sampled top-k of a small vocabulary (every
+ * fourth token guesses the threshold) for k up to V / 4, the heap above. */
+Test(sampler_select, v256_temperature_first) { compare_many(256, 0, 12, 707); }
+Test(sampler_select, v256_truncation_first) { compare_many(256, 1, 12, 808); }
+Test(sampler_select, v1000_temperature_first) { compare_many(1000, 0, 6, 909); }
+
 /* 14 k x 7 p x 4 = 392 vectors per test, 1568 for V = 32000 in all. */
 Test(sampler_select, v32000_temperature_first_a, .timeout = 120) { compare_many(32000, 0, 4, 303); }
 Test(sampler_select, v32000_temperature_first_b, .timeout = 120) { compare_many(32000, 0, 4, 404); }
