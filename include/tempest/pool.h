@@ -1,4 +1,5 @@
-/* pool.h - one helper thread that takes half of a matrix product.
+/* pool.h - one helper thread that takes half of a matrix product, or half
+ * of a large batch's step.
  *
  * Starting a thread per product costs tens of microseconds, more than a
  * whole product at batch 1, so the model keeps one helper alive. It spins
