@@ -268,8 +268,9 @@ static void check_chains(const tp_model *m, int n, const char *what)
     for (int i = 0; i < n; i++)
         tokens[i] = (i * 7 + 1) % m->n_vocab;
     struct chain c = {V, tokens, calls};
+    int fed[130];
+    cr_assert(n <= (int)(sizeof fed / sizeof fed[0]), "n=%d: fed[] too small", n);
     for (int step = 0; step < 6; step++) {
-        int fed[130];
         memcpy(fed, tokens, (size_t)n * sizeof *tokens);
         tp_model_step_batch_then(m, batch, tokens, n, lb, pick_greedy, &c);
         for (int i = 0; i < n; i++) {
