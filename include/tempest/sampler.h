@@ -22,7 +22,9 @@
  * a copy of the vocabulary: temperature is folded into the keys and a top-k
  * (k <= 128) or greedy cut scans the caller's float logits once, so a chain
  * that starts with them writes per-vocabulary arrays only as two byte
- * memsets. p_base costs n exp() calls and each stage snapshot n doubles.
+ * memsets. A small vocabulary's top-k starts from where the previous
+ * call's k-th best lay (tp_dist.top_k_hint), which changes only the time.
+ * p_base costs n exp() calls and each stage snapshot n doubles.
  */
 #ifndef TEMPEST_SAMPLER_H
 #define TEMPEST_SAMPLER_H
@@ -111,6 +113,9 @@ typedef struct tp_dist {
     int *live;           /* ids where p may be nonzero (n_live; n = all) */
     int n_live, e_ok;
     double e_zmax;
+    double top_k_hint;   /* where a small vocabulary's top-k starts looking
+                          * (NaN: unknown): a speed hint only, never
+                          * changes a result */
 } tp_dist;
 
 tp_status tp_dist_init(tp_dist *d, int n, tp_error *err);

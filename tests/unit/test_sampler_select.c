@@ -263,18 +263,49 @@ static void expect_same(const tp_dist *d, const ref_dist *r, int views, const ch
                   what, i, d->stage_p[i], r->stage_p[i]);
 }
 
+/* One dist with every view, one with none, each reused across calls (as
+ * the hint and the cleared p carry over), and the reference. */
+typedef struct trio {
+    tp_dist full, bare;
+    ref_dist r;
+} trio;
+
+static void trio_init(trio *t, int n)
+{
+    cr_assert_eq(tp_dist_init(&t->full, n, NULL), TP_OK);
+    cr_assert_eq(tp_dist_init(&t->bare, n, NULL), TP_OK);
+    t->bare.views = 0;
+    ref_init(&t->r, n);
+}
+
+static void trio_free(trio *t)
+{
+    ref_free(&t->r);
+    tp_dist_free(&t->full);
+    tp_dist_free(&t->bare);
+}
+
+/* Both dists must match the reference; views_too also compares the views
+ * (not where a NaN logit makes every p_base NaN, equal to nothing). */
+static void trio_check(trio *t, const tp_sampler_config *c, const float *z, const int *ctx,
+                       int n_ctx, int views_too, const char *what)
+{
+    ref_apply(c, z, ctx, n_ctx, &t->r);
+    tp_sampler_apply(c, z, ctx, n_ctx, &t->full);
+    if (views_too)
+        expect_same(&t->full, &t->r, 1, what);
+    tp_sampler_apply(c, z, ctx, n_ctx, &t->bare);
+    expect_same(&t->bare, &t->r, 0, what);
+}
+
 /* For every k and p, vectors_per_setting random vectors of size n: once
  * with every view, once with none; both must match the reference. */
 static void compare_many(int n, int trunc_first, int vectors_per_setting, uint64_t seed)
 {
     tp_rng g;
     tp_rng_seed(&g, seed);
-    tp_dist full, bare;
-    ref_dist r;
-    cr_assert_eq(tp_dist_init(&full, n, NULL), TP_OK);
-    cr_assert_eq(tp_dist_init(&bare, n, NULL), TP_OK);
-    bare.views = 0;
-    ref_init(&r, n);
+    trio t;
+    trio_init(&t, n);
     float *z = calloc((size_t)n, sizeof *z);
     int ctx[48];
     cr_assert(z);
@@ -290,26 +321,22 @@ static void compare_many(int n, int trunc_first, int vectors_per_setting, uint64
                 snprintf(what, sizeof what, "n=%d %s k=%d p=%g T=%g min_p=%g rep=%g kind=%d #%d",
                          n, trunc_first ? "trunc-first" : "temp-first", c.top_k, c.top_p,
                          c.temperature, c.min_p, c.repeat_penalty, kind, v);
-                ref_apply(&c, z, ctx, N_OF(ctx), &r);
-                tp_sampler_apply(&c, z, ctx, N_OF(ctx), &full);
-                expect_same(&full, &r, 1, what);
-                tp_sampler_apply(&c, z, ctx, N_OF(ctx), &bare);
-                expect_same(&bare, &r, 0, what);
+                trio_check(&t, &c, z, ctx, N_OF(ctx), 1, what);
             }
         }
     }
     free(z);
-    ref_free(&r);
-    tp_dist_free(&full);
-    tp_dist_free(&bare);
+    trio_free(&t);
 }
 
 /* 14 k x 7 p x 26 = 2548 vectors per order for V = 65. */
 Test(sampler_select, v65_temperature_first) { compare_many(65, 0, 26, 101); }
 Test(sampler_select, v65_truncation_first) { compare_many(65, 1, 26, 202); }
 
-/* V = 256 and 1000 take the sampled top-k of a small vocabulary (every
- * fourth token guesses the threshold) for k up to V / 4, the heap above. */
+/* V = 256 and 1000 take the hinted top-k of a small vocabulary (the
+ * threshold carried over from the previous call, in standard deviations)
+ * for k up to V / 4, the heap above; the kinds change from call to call,
+ * so the hint both hits and misses. */
 Test(sampler_select, v256_temperature_first) { compare_many(256, 0, 12, 707); }
 Test(sampler_select, v256_truncation_first) { compare_many(256, 1, 12, 808); }
 Test(sampler_select, v1000_temperature_first) { compare_many(1000, 0, 6, 909); }
@@ -319,6 +346,61 @@ Test(sampler_select, v32000_temperature_first_a, .timeout = 120) { compare_many(
 Test(sampler_select, v32000_temperature_first_b, .timeout = 120) { compare_many(32000, 0, 4, 404); }
 Test(sampler_select, v32000_truncation_first_a, .timeout = 120) { compare_many(32000, 1, 4, 505); }
 Test(sampler_select, v32000_truncation_first_b, .timeout = 120) { compare_many(32000, 1, 4, 606); }
+
+/* The hint a small vocabulary's top-k carries from call to call: learned on
+ * Gaussian logits, then a vector whose k-th best lies far below where the
+ * hint looks (20 tokens far above a Gaussian floor: too few reach the
+ * threshold, so it falls back), then NaN past the first k, huge logits, all
+ * equal and a constant shift, each followed by Gaussian calls again. Every
+ * call must match the reference, views on and off (off only with the NaN). */
+static void fill_shape(tp_rng *g, int shape, float *z, int n)
+{
+    for (int i = 0; i < n; i++) {
+        double u1 = tp_rng_uniform(g), u2 = tp_rng_uniform(g);
+        z[i] = (float)(2.5 * sqrt(-2.0 * log(u1 + 1e-300)) * cos(6.283185307179586 * u2));
+    }
+    if (shape == 1)
+        for (int i = 0; i < 20; i++)
+            z[(i * 37) % n] = 30.0f + (float)i;
+    if (shape == 2)
+        z[n - 3] = NAN;
+    if (shape == 3) {
+        z[n / 2] = 3e38f; /* squares overflow a float: the spread is useless */
+        z[n / 3] = -3e38f;
+    }
+    if (shape == 4)
+        for (int i = 0; i < n; i++)
+            z[i] = 0.5f;
+    if (shape == 5)
+        for (int i = 0; i < n; i++)
+            z[i] += 1e4f;
+}
+
+Test(sampler_select, top_k_hint_hits_and_misses)
+{
+    const int n = 256, shapes[] = {0, 0, 0, 1, 0, 1, 1, 0, 2, 0, 3, 0, 4, 0, 5, 5, 0};
+    tp_rng g;
+    tp_rng_seed(&g, 31);
+    trio t;
+    trio_init(&t, n);
+    float z[256];
+    char what[96];
+    const int ks[] = {40, 64, 1, 7};
+    for (int ki = 0; ki < N_OF(ks); ki++) {
+        for (int si = 0; si < N_OF(shapes); si++) {
+            tp_sampler_config c;
+            tp_sampler_defaults(&c);
+            c.temperature = 0.8;
+            c.top_k = ks[ki];
+            c.top_p = 0.95;
+            c.min_p = 0.05;
+            fill_shape(&g, shapes[si], z, n);
+            snprintf(what, sizeof what, "k=%d call %d shape %d", ks[ki], si, shapes[si]);
+            trio_check(&t, &c, z, NULL, 0, shapes[si] != 2, what);
+        }
+    }
+    trio_free(&t);
+}
 
 /* Adversarial shapes for quickselect: already sorted, reverse sorted, all
  * equal, and two values alternating, at sizes around the heap/select switch. */
