@@ -108,14 +108,15 @@ typedef struct tp_dist {
     struct tp_ranked *ranked;
     unsigned char *seen;
     int *cand;           /* ids still kept, in id order (n_kept of them) */
-    double *e;           /* exp(z - e_zmax) of kept ids, while e_ok */
+    double *e;           /* exp(z - max z) of kept ids, while e_ok (every
+                          * cut keeps the largest z, so it stays valid
+                          * until z changes) */
     double *q;           /* a stage's probabilities (top-p, min-p) */
     int *live;           /* ids where p may be nonzero (n_live; n = all) */
     int n_live, e_ok;
-    double e_zmax;
     double top_k_hint;   /* where a small vocabulary's top-k starts looking
-                          * (NaN: unknown): a speed hint only, never
-                          * changes a result */
+                          * (NaN: unknown), and how much that wanders: */
+    double top_k_wander; /* speed hints only, they never change a result */
 } tp_dist;
 
 tp_status tp_dist_init(tp_dist *d, int n, tp_error *err);
