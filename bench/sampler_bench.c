@@ -13,7 +13,13 @@
  * vocabulary, rankings qsort every kept token, a snapshot per stage), then
  * tempest's tp_sampler_apply with every view (what the playground uses) and
  * with none (p_base and the per-stage snapshots skipped, as a plain
- * generator may), and the baseline's time divided by each. Logits are
+ * generator may), and the baseline's time divided by each. Then a second
+ * reference: the chain as llama.cpp computes it, re-implemented here in C
+ * (a candidate array of the whole vocabulary, a heap partial sort of the
+ * top k, then single-precision softmax and cumulative sums over the sorted
+ * k: top-p, min-p against the first, temperature, a final softmax), and its
+ * time divided by tempest's without views. llama.cpp itself is not built
+ * here; this measures its algorithm on the same machine in the same run. Logits are
  * Gaussian with a spread like a trained model's; every call gets a fresh
  * vector from a pool so caches and branch predictors see varied input.
  */
@@ -152,6 +158,95 @@ static void base_apply(const tp_sampler_config *c, const float *logits, base_dis
             b->entropy -= b->p[i] * log2(b->p[i]);
 }
 
+/* ---- the llama.cpp-style chain --------------------------------------------- */
+
+typedef struct cand {
+    int id;
+    float logit, p;
+} cand;
+
+/* Heap order for the partial sort: the worst of the k best at the root. */
+static int cand_worse(const cand *a, const cand *b)
+{
+    return a->logit < b->logit;
+}
+
+static void cand_sift(cand *h, int k, int i)
+{
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= k)
+            return;
+        if (c + 1 < k && cand_worse(&h[c + 1], &h[c]))
+            c++;
+        if (!cand_worse(&h[c], &h[i]))
+            return;
+        cand t = h[i];
+        h[i] = h[c];
+        h[c] = t;
+        i = c;
+    }
+}
+
+/* a[0..k) becomes the k best of a[0..n), sorted best first. */
+static void cand_partial_sort(cand *a, int n, int k)
+{
+    for (int i = k / 2 - 1; i >= 0; i--)
+        cand_sift(a, k, i);
+    for (int i = k; i < n; i++) {
+        if (a[i].logit > a[0].logit) {
+            a[0] = a[i];
+            cand_sift(a, k, 0);
+        }
+    }
+    for (int end = k - 1; end > 0; end--) { /* pop the worst to the back */
+        cand t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        cand_sift(a, end, 0);
+    }
+}
+
+static void cand_softmax(cand *a, int m)
+{
+    float top = a[0].logit, sum = 0.0f;
+    for (int i = 0; i < m; i++) {
+        a[i].p = expf(a[i].logit - top);
+        sum += a[i].p;
+    }
+    for (int i = 0; i < m; i++)
+        a[i].p /= sum;
+}
+
+/* Top-k, top-p, min-p, temperature in llama.cpp's default order; returns
+ * how many candidates survive. */
+static int llama_style_apply(const tp_sampler_config *c, const float *logits, int n, cand *a)
+{
+    for (int i = 0; i < n; i++)
+        a[i] = (cand){i, logits[i], 0.0f};
+    int m = c->top_k > 0 && c->top_k < n ? c->top_k : n;
+    cand_partial_sort(a, n, m);
+    cand_softmax(a, m);
+    float cum = 0.0f;
+    int keep = m;
+    for (int i = 0; i < m; i++) {
+        cum += a[i].p;
+        if (cum >= (float)c->top_p) {
+            keep = i + 1;
+            break;
+        }
+    }
+    m = keep;
+    float floor_p = (float)c->min_p * a[0].p;
+    for (keep = 1; keep < m && a[keep].p >= floor_p; keep++)
+        ;
+    m = keep;
+    for (int i = 0; i < m; i++)
+        a[i].logit /= (float)c->temperature;
+    cand_softmax(a, m);
+    return m;
+}
+
 /* ---- timing ----------------------------------------------------------------- */
 
 static double now_us(void)
@@ -177,6 +272,7 @@ typedef struct bench_case {
     int n;
     base_dist *base;
     tp_dist *dist;
+    cand *cands;
 } bench_case;
 
 static double time_base(bench_case *b, int calls)
@@ -184,6 +280,17 @@ static double time_base(bench_case *b, int calls)
     double t0 = now_us();
     for (int i = 0; i < calls; i++)
         base_apply(b->cfg, b->pool + (size_t)(i % POOL) * b->n, b->base);
+    return (now_us() - t0) / calls;
+}
+
+static double time_llama_style(bench_case *b, int calls)
+{
+    double t0 = now_us();
+    int kept = 0;
+    for (int i = 0; i < calls; i++)
+        kept += llama_style_apply(b->cfg, b->pool + (size_t)(i % POOL) * b->n, b->n, b->cands);
+    if (kept < calls) /* every call keeps at least one: also keeps the loop */
+        fprintf(stderr, "sampler_bench: llama-style chain kept nothing\n");
     return (now_us() - t0) / calls;
 }
 
@@ -208,17 +315,20 @@ static void run(int n, const tp_sampler_config *cfg, tp_rng *g)
         exit(1);
     }
     float *pool = xcalloc((size_t)POOL * n, sizeof *pool);
+    cand *cands = xcalloc((size_t)n, sizeof *cands);
     fill_pool(pool, n, g);
-    bench_case b = {cfg, pool, n, &base, &dist};
+    bench_case b = {cfg, pool, n, &base, &dist, cands};
     int calls = (int)(2e7 / (n * 20.0 + 2000.0)) + 4;
-    double tb = 1e30, ta = 1e30, t0 = 1e30;
+    double tb = 1e30, ta = 1e30, t0 = 1e30, tl = 1e30;
     for (int round = 0; round < 5; round++) {
         tb = fmin(tb, time_base(&b, calls));
         ta = fmin(ta, time_tempest(&b, calls * 4, TP_VIEW_ALL));
         t0 = fmin(t0, time_tempest(&b, calls * 4, 0));
+        tl = fmin(tl, time_llama_style(&b, calls * 4));
     }
-    printf("%7d %14.2f %14.2f %14.2f %9.1fx %9.1fx %6d\n", n, tb, ta, t0, tb / ta, tb / t0,
-           dist.n_kept);
+    printf("%7d %12.2f %12.2f %12.2f %8.1fx %8.1fx %6d %12.2f %8.2fx\n", n, tb, ta, t0, tb / ta,
+           tb / t0, dist.n_kept, tl, tl / t0);
+    free(cands);
     free(pool);
     base_free(&base);
     tp_dist_free(&dist);
@@ -236,10 +346,10 @@ int main(int argc, char **argv)
     tp_rng_seed(&g, 7);
     printf("sampler chain: top-k 40, top-p 0.95, min-p 0.05, T 0.8 (temperature first); "
            "us per call, best of 5\n");
-    printf("%7s %14s %14s %14s %10s %10s %6s\n", "V", "full-sort us", "tempest us",
-           "no-views us", "ratio", "ratio", "kept");
-    printf("%7s %14s %14s %14s %10s %10s\n", "", "(baseline)", "(all views)", "(p only)",
-           "all views", "p only");
+    printf("%7s %12s %12s %12s %9s %9s %6s %12s %9s\n", "V", "full-sort us", "tempest us",
+           "no-views us", "ratio", "ratio", "kept", "llama-style", "ratio");
+    printf("%7s %12s %12s %12s %9s %9s %6s %12s %9s\n", "", "(baseline)", "(all views)",
+           "(p only)", "all views", "p only", "", "us", "p only");
     if (argc > 1) {
         for (int i = 1; i < argc; i++) {
             int n = atoi(argv[i]);

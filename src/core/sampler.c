@@ -1103,7 +1103,7 @@ static void update_hint(tp_dist *d, float low, double mean, double sd)
 static int top_k_from_logits(tp_dist *d, const float *x, double scale, int k)
 {
     int n = d->n, *ids = d->live, sorted = 0; /* free scratch: p was cleared before the chain */
-    int hinted = n <= HINT_VOCAB_MAX && n >= 4 * k;
+    int small = n <= HINT_VOCAB_MAX, hinted = small && n >= 4 * k;
     double mean = 0.0, sd = 0.0;
     float low = 0.0f;
     if (hinted) { /* a NaN anywhere makes the mean NaN, which no token reaches */
@@ -1114,6 +1114,10 @@ static int top_k_from_logits(tp_dist *d, const float *x, double scale, int k)
         for (int j = 0; j < k; j++)
             if (isnan(x[j]))
                 return 0; /* NaN has no place in the packed order */
+        if (small && !hinted) /* k above V / 4: a quickselect over all beats a heap of k */
+            sorted = top_k_above(x, n, k, -INFINITY, ids, &low);
+    }
+    if (!sorted) {
         if (!pick_top_k(x, n, k, ids))
             heap_top_k(x, n, k, ids);
         low = lowest_of(x, ids, k);
