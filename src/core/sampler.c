@@ -977,8 +977,8 @@ static int pick_top_k(const float *x, int n, int k, int *ids)
     return 0;
 }
 
-/* Up to this vocabulary size top-k may start from the previous call's
- * threshold (hinted_top_k). */
+/* Up to this vocabulary size top-k may start from the previous calls'
+ * hint (top_k_from_logits) and collects with top_k_above. */
 #define HINT_VOCAB_MAX 1024
 
 /* Mean and standard deviation of x: where the k-th best lies, measured in
@@ -1074,15 +1074,15 @@ static double hint_threshold_z(const tp_dist *d)
     return d->top_k_hint - (0.15 + 2.5 * d->top_k_wander);
 }
 
-/* Fold where this call's k-th best logit, low, lay into the running hint
- * (NaN when it cannot be measured: the next call falls back and measures
- * again). */
+/* Fold where this call's k-th best logit, low, lay into the running hint.
+ * When it cannot be measured the hint starts over (NaN: the next call
+ * falls back and measures again). */
 static void update_hint(tp_dist *d, float low, double mean, double sd)
 {
     double z = (low - mean) / sd;
     if (!isfinite(z)) {
         d->top_k_hint = NAN;
-    d->top_k_wander = 0.1;
+        d->top_k_wander = 0.1;
     } else if (isnan(d->top_k_hint)) {
         d->top_k_hint = z;
     } else {
