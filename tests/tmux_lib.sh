@@ -1,8 +1,12 @@
 # tmux_lib.sh - driving the playground in tmux; source after tests/lib.sh and
 # after setting SOCK. Every wait polls the screen with a timeout. Each play
 # gets a server of its own: reusing a socket right after kill-server races
-# with the old server's exit.
+# with the old server's exit. For the same reason each play writes its exit
+# status to a file of its own, $EXIT: a session being killed may still be
+# finishing its last command and would otherwise leave its status (0, from
+# the q that ended it) where the next play's is awaited.
 PLAYS=0
+EXIT=$TMP/exit.0
 t() { tmux -L "$SOCK-$PLAYS" "$@"; }
 kill_all_servers() {
     i=0
@@ -37,8 +41,8 @@ wait_gone() {
 }
 
 # play COLS ROWS [ENV=VALUE...] -- [ARGS...]: a fresh playground session; when
-# it ends, its exit status goes to $TMP/exit and the terminal's modes after
-# it (stty -a) to $TMP/stty.
+# it ends, its exit status goes to $EXIT and the terminal's modes after it
+# (stty -a) to $TMP/stty.
 play() {
     cols=$1 rows=$2
     shift 2
@@ -48,17 +52,17 @@ play() {
     args=""
     for a in "$@"; do args="$args '$a'"; done
     t kill-server 2>/dev/null
-    rm -f "$TMP/exit"
     PLAYS=$((PLAYS + 1))
+    EXIT=$TMP/exit.$PLAYS
     t new-session -d -s main -x "$cols" -y "$rows" \
-        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$TMP/exit.tmp'; stty -a > '$TMP/stty' 2>&1; mv '$TMP/exit.tmp' '$TMP/exit'; sleep 30"
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' $envs '$TEMPEST' --model '$MODEL' $args; echo \$? > '$EXIT.tmp'; stty -a > '$TMP/stty' 2>&1; mv '$EXIT.tmp' '$EXIT'; sleep 30"
 }
 
 # wait_exit: the exit status of the last play once it has ended (5 s at most).
 wait_exit() {
     n=100
-    while [ ! -s "$TMP/exit" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
-    cat "$TMP/exit" 2>/dev/null
+    while [ ! -s "$EXIT" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+    cat "$EXIT" 2>/dev/null
 }
 
 # skip_unless_ready "CHECKS": every check SKIPs and the suite ends when tmux

@@ -60,8 +60,8 @@ while read -r w h rest; do
     # shellcheck disable=SC2086
     keys $rest 2>/dev/null
     batches=$((batches + 1))
-    if [ -s "$TMP/exit" ]; then
-        bad="it ended (exit $(cat "$TMP/exit")) during batch $batches"
+    if [ -s "$EXIT" ]; then
+        bad="it ended (exit $(cat "$EXIT")) during batch $batches"
         break
     fi
     # Narrower windows cut the status bar (or show "too small"): read it
@@ -89,12 +89,12 @@ if [ -z "$bad" ]; then
 fi
 keys q
 n=50
-while [ ! -s "$TMP/exit" ] && [ "$n" -gt 0 ]; do sleep 0.1; keys C-g q; n=$((n - 1)); done
+while [ ! -s "$EXIT" ] && [ "$n" -gt 0 ]; do sleep 0.1; keys C-g q; n=$((n - 1)); done
 echo "storm: status read back $checked times, last: $s"
 if [ -n "$bad" ]; then
     fail storm "$bad"
-elif [ "$(cat "$TMP/exit" 2>/dev/null)" != 0 ]; then
-    fail storm "exit '$(cat "$TMP/exit" 2>/dev/null)' after q: $(screen | tail -3 | tr '\n' '|')"
+elif [ "$(cat "$EXIT" 2>/dev/null)" != 0 ]; then
+    fail storm "exit '$(cat "$EXIT" 2>/dev/null)' after q: $(screen | tail -3 | tr '\n' '|')"
 elif ! grep -q ' icanon' "$TMP/stty" || ! grep -q ' echo ' "$TMP/stty"; then
     fail storm "the terminal was left broken: $(grep -o -- '-\?icanon\|-\?echo ' "$TMP/stty" | tr '\n' ' ')"
 else

@@ -72,11 +72,11 @@ if wait_for 'step=[0-9]{3,}' 5; then
     b=$(step_now)
     keys q
     n=100
-    while [ ! -s "$TMP/exit" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+    while [ ! -s "$EXIT" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
     if [ -z "$a" ] || [ -z "$b" ] || [ "$b" -le "$a" ]; then
         fail model-truncated-keeps-running "step went from '$a' to '$b'"
-    elif [ "$(cat "$TMP/exit" 2>/dev/null)" != 0 ]; then
-        fail model-truncated-keeps-running "exit '$(cat "$TMP/exit" 2>/dev/null)'"
+    elif [ "$(cat "$EXIT" 2>/dev/null)" != 0 ]; then
+        fail model-truncated-keeps-running "exit '$(cat "$EXIT" 2>/dev/null)'"
     else
         pass model-truncated-keeps-running
     fi

@@ -97,7 +97,7 @@ t resize-window -t main -x 41 -y 12
 wait_for '2 T=1\.00' 3 && ok=$((ok + 1))
 t resize-window -t main -x 120 -y 32
 wait_for '│ 2 T=1\.00 k=5' 3 && ok=$((ok + 1))
-if [ $ok = 4 ] && [ ! -e "$TMP/exit" ]; then pass lanes-resize; else fail lanes-resize "$ok of 4 sizes drawn"; fi
+if [ $ok = 4 ] && [ ! -e "$EXIT" ]; then pass lanes-resize; else fail lanes-resize "$ok of 4 sizes drawn"; fi
 
 keys 2
 wait_for '▶2 T=1\.00' 3
@@ -117,8 +117,8 @@ else
 fi
 
 keys q
-if wait_for '' 1 && sleep 0.5 && [ "$(cat "$TMP/exit" 2>/dev/null)" = 0 ]; then pass lanes-quit
-else fail lanes-quit "exit status '$(cat "$TMP/exit" 2>/dev/null)'"; fi
+if wait_for '' 1 && sleep 0.5 && [ "$(cat "$EXIT" 2>/dev/null)" = 0 ]; then pass lanes-quit
+else fail lanes-quit "exit status '$(cat "$EXIT" 2>/dev/null)'"; fi
 
 play 100 30 -- --prompt ROMEO: --butterfly 0.8 0.01 --speed max
 if wait_for 'split at step [0-9]+: T=0\.80 drew .* T=0\.81 drew ' 10 && wait_for 'margin=[0-9.e-]+%' 2 \

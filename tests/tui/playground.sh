@@ -28,7 +28,8 @@ fi
 start() {
     cols=$1 rows=$2
     shift 2
-    rm -f "$TMP/exit" "$TMP/stty" "$TMP/err"
+    rm -f "$TMP/stty" "$TMP/err"
+    EXIT=$TMP/exit.$((PLAYS + 1)) # this play's own: see tmux_lib.sh
     {
         echo "cd '$ROOT'"
         printf 'echo $$ > "%s/pid"\n' "$TMP"
@@ -36,8 +37,8 @@ start() {
             "$TMP" "$TEMPEST" "$MODEL"
         for a in "$@"; do printf " '%s'" "$a"; done
         printf ' 2>"%s/err"\n' "$TMP"
-        printf 'echo $? > "%s/exit.tmp"; stty -a > "%s/stty" 2>&1; mv "%s/exit.tmp" "%s/exit"\n' \
-            "$TMP" "$TMP" "$TMP" "$TMP"
+        printf 'echo $? > "%s.tmp"; stty -a > "%s/stty" 2>&1; mv "%s.tmp" "%s"\n' \
+            "$EXIT" "$TMP" "$EXIT" "$EXIT"
         echo "sleep 30"
     } >"$TMP/run.sh"
     t kill-server 2>/dev/null
@@ -49,7 +50,7 @@ start() {
 exited_within() {
     n=$(( ${1:-5} * 20 ))
     while [ "$n" -gt 0 ]; do
-        [ -s "$TMP/exit" ] && return 0
+        [ -s "$EXIT" ] && return 0
         sleep 0.05
         n=$((n - 1))
     done
@@ -177,23 +178,23 @@ t resize-window -t main -x 100 -y 30
 expect resize-back 'kept [0-9]+ of [0-9]+'
 
 keys q
-if exited_within && [ "$(cat "$TMP/exit")" = 0 ]; then pass quit-exit-0; else
-    fail quit-exit-0 "exit status '$(cat "$TMP/exit" 2>/dev/null)'"; fi
+if exited_within && [ "$(cat "$EXIT")" = 0 ]; then pass quit-exit-0; else
+    fail quit-exit-0 "exit status '$(cat "$EXIT" 2>/dev/null)'"; fi
 
 start 80 24
 wait_for 'step=' 10
 keys C-c
-if exited_within && [ "$(cat "$TMP/exit")" = 0 ]; then pass ctrl-c-quits; else
-    fail ctrl-c-quits "exit status '$(cat "$TMP/exit" 2>/dev/null)'"; fi
+if exited_within && [ "$(cat "$EXIT")" = 0 ]; then pass ctrl-c-quits; else
+    fail ctrl-c-quits "exit status '$(cat "$EXIT" 2>/dev/null)'"; fi
 
 start 80 24 --speed max
 wait_for 'step=' 10
 kill -TERM "$(pgrep -P "$(cat "$TMP/pid")" tempest || cat "$TMP/pid")" 2>/dev/null
-if exited_within && [ "$(cat "$TMP/exit")" = 143 ] && grep -q ' icanon' "$TMP/stty" &&
+if exited_within && [ "$(cat "$EXIT")" = 143 ] && grep -q ' icanon' "$TMP/stty" &&
     grep -q ' echo ' "$TMP/stty"; then
     pass sigterm-restores
 else
-    fail sigterm-restores "exit '$(cat "$TMP/exit" 2>/dev/null)'; $(grep -o -- '-\?icanon\|-\?echo ' "$TMP/stty" | tr '\n' ' ')"
+    fail sigterm-restores "exit '$(cat "$EXIT" 2>/dev/null)'; $(grep -o -- '-\?icanon\|-\?echo ' "$TMP/stty" | tr '\n' ' ')"
 fi
 
 expect_error dumb-terminal 2 'tempest generate' -- env TERM=dumb "$TEMPEST" --model "$MODEL"
@@ -201,9 +202,9 @@ expect_error not-a-tty 2 'tempest generate' -- "$TEMPEST" --model "$MODEL"
 
 printf '[roles]\nstatus = black on cyan\nbar = purple\n' >"$TMP/bad.ini"
 start 80 24 --theme "$TMP/bad.ini"
-if exited_within && [ "$(cat "$TMP/exit")" != 0 ] && grep -q 'bad.ini:3:.*purple' "$TMP/err"; then
-    pass bad-theme; else fail bad-theme "exit $(cat "$TMP/exit" 2>/dev/null): $(cat "$TMP/err")"; fi
+if exited_within && [ "$(cat "$EXIT")" != 0 ] && grep -q 'bad.ini:3:.*purple' "$TMP/err"; then
+    pass bad-theme; else fail bad-theme "exit $(cat "$EXIT" 2>/dev/null): $(cat "$TMP/err")"; fi
 
 start 80 24 --theme mono
-if wait_for 'theme=mono' 10 && keys q && exited_within && [ "$(cat "$TMP/exit")" = 0 ]; then
+if wait_for 'theme=mono' 10 && keys q && exited_within && [ "$(cat "$EXIT")" = 0 ]; then
     pass theme-mono; else fail theme-mono "$(screen | head -1)"; fi

@@ -19,11 +19,11 @@ run() {
     shift 2
     args=""
     for a in "$@"; do args="$args '$a'"; done
-    rm -f "$TMP/exit"
     t kill-server 2>/dev/null
     PLAYS=$((PLAYS + 1))
+    EXIT=$TMP/exit.$PLAYS # this play's own: see tmux_lib.sh
     t new-session -d -s main -x "$cols" -y "$rows" \
-        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' '$TEMPEST' $args 2>'$TMP/err'; echo \$? > '$TMP/exit'; sleep 30"
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$TMP/state' '$TEMPEST' $args 2>'$TMP/err'; echo \$? > '$EXIT.tmp'; mv '$EXIT.tmp' '$EXIT'; sleep 30"
 }
 text_pane() { screen | sed -n '2,20p' | cut -c1-50; }
 
@@ -45,7 +45,7 @@ sleep 0.2
 before=$(text_pane)
 steps=$(status_line | sed -n 's/.*step=\([0-9]*\).*/\1/p')
 keys q
-[ "$(wait_exit)" = 0 ] || fail record-flag "exit $(cat "$TMP/exit" 2>/dev/null): $(cat "$TMP/err")"
+[ "$(wait_exit)" = 0 ] || fail record-flag "exit $(cat "$EXIT" 2>/dev/null): $(cat "$TMP/err")"
 if $PY - "$REC" >"$TMP/py" 2>&1 <<'PYEOF'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
