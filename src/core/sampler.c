@@ -888,6 +888,10 @@ static void heap_top_k(const float *x, int n, int k, int *ids)
         ids[j] = key_id(h[j]);
 }
 
+/* Up to this vocabulary size top-k may start from the previous calls'
+ * hint (top_k_from_logits) and collects with top_k_above. */
+#define HINT_VOCAB_MAX 1024
+
 #define SAMPLE 2048 /* tokens looked at to guess the top-k threshold */
 
 /* Sift for a min-heap of floats (the r-th largest at the root). */
@@ -965,21 +969,18 @@ static int sampled_top_k(const float *x, int n, int k, int S, double margin, int
 }
 
 /* A large vocabulary is sampled at SAMPLE tokens for about 3k candidates;
- * a small one (up to 1,024 tokens, 4 per survivor or more) at every
- * fourth token for about 2k: the heap's log k sifts per better token cost
- * more there than one pass and a quickselect over the few candidates. */
+ * a small one (up to HINT_VOCAB_MAX tokens, 4 per survivor or more: here
+ * only when the previous calls' hint missed) at every fourth token for
+ * about 2k: the heap's log k sifts per better token cost more there than
+ * one pass and a quickselect over the few candidates. */
 static int pick_top_k(const float *x, int n, int k, int *ids)
 {
     if (n >= 4 * SAMPLE && n >= 32 * k)
         return sampled_top_k(x, n, k, SAMPLE, 3.0, ids);
-    if (n <= 1024 && n >= 4 * k)
+    if (n <= HINT_VOCAB_MAX && n >= 4 * k)
         return sampled_top_k(x, n, k, n / 4, 2.0, ids);
     return 0;
 }
-
-/* Up to this vocabulary size top-k may start from the previous calls'
- * hint (top_k_from_logits) and collects with top_k_above. */
-#define HINT_VOCAB_MAX 1024
 
 /* Mean and standard deviation of x: where the k-th best lies, measured in
  * these, is what carries over from one call to the next (the maximum, a
@@ -1120,7 +1121,8 @@ static int top_k_from_logits(tp_dist *d, const float *x, double scale, int k)
     if (!sorted) {
         if (!pick_top_k(x, n, k, ids))
             heap_top_k(x, n, k, ids);
-        low = lowest_of(x, ids, k);
+        if (hinted)
+            low = lowest_of(x, ids, k);
     }
     if (hinted)
         update_hint(d, low, mean, sd);
