@@ -39,8 +39,9 @@ static inline size_t tp_weight_type_size(tp_weight_type t)
 
 typedef struct tp_matrix {
     int rows, cols;
-    int ld;              /* cols rounded up to TP_PAD: the length vectors fed to
-                          * the matrix must have (and a panel's column count) */
+    int ld;              /* columns from a panel's start to the next's: cols
+                          * rounded up to TP_PAD, or for a view of some
+                          * columns (tp_matrix_columns) its parent's ld */
     tp_weight_type type;
     void *data;          /* panels of TP_PANEL rows x ld columns, column-major
                           * inside a panel; 64-byte aligned, zero padded */
@@ -52,6 +53,18 @@ static inline const void *tp_matrix_panel(const tp_matrix *W, int p)
 {
     return (const char *)W->data +
            (size_t)p * TP_PANEL * (size_t)W->ld * tp_weight_type_size(W->type);
+}
+
+/* Columns [c0, c1) of W as a matrix sharing W's storage (nothing to free).
+ * A panel's columns are contiguous, so the view starts c0 columns into each
+ * panel and keeps W's ld as the stride; column c0 stays as aligned as
+ * column 0 for the f32, f16 and bf16 loads. */
+static inline tp_matrix tp_matrix_columns(const tp_matrix *W, int c0, int c1)
+{
+    tp_matrix v = *W;
+    v.cols = c1 - c0;
+    v.data = (char *)W->data + (size_t)c0 * TP_PANEL * tp_weight_type_size(W->type);
+    return v;
 }
 
 /* Store W (rows x cols, row-major f32) as type; int8 rounds each row to 127
@@ -69,10 +82,16 @@ void tp_matrix_set_row(tp_matrix *m, int r, const float *src);
 float tp_matrix_get(const tp_matrix *m, int r, int c);
 
 /* Y: for every sequence s < n and row r in [r0, r1):
- *   y[s][r] = b[r] + scale[r] * dot(W row r, x[s])   (scale 1 unless int8)
- * x[s] holds at least W->ld floats, zero past W->cols. b may be NULL. */
+ *   y[s][r] = b[r] + scale[r] * (from[s][r] + dot(W row r, x[s]))
+ * (scale 1 unless int8), the dot product one running sum in k order that
+ * starts at from[s][r], or at 0 when from is NULL. So a sum over columns
+ * [0, c) (a view, b and scale NULL) continued by the rest over [c, cols)
+ * gives the bits of the whole sum: what lets a step start layer 0 from a
+ * per-token table. x[s] holds at least W->cols floats. b may be NULL: then
+ * nothing is added, so a partial sum passes through exactly. */
 typedef void (*tp_matmul_fn)(const tp_matrix *W, const float *b, const float *const *x,
-                             float *const *y, int n, int r0, int r1);
+                             const float *const *from, float *const *y, int n, int r0,
+                             int r1);
 
 /* One recurrent cell update of n units from pre-activations, as PyTorch
  * computes it. LSTM, gates = [i | f | g | o]:

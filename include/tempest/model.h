@@ -38,6 +38,11 @@ typedef struct tp_layer {
                     * GRU: [G][n_in], w_ih alone (n needs W_hn h apart) */
     tp_matrix w_hh; /* GRU only: [G][H]; otherwise empty (ld 0) */
     float *w_ih_t; /* one-hot layer 0 only: [V][G], w_ih transposed (f32) */
+    float *input_sums; /* layer 0 with an embedding, unless too large or
+                        * turned off: [V][G], for each token the running
+                        * sums of w over the input columns (no bias, no
+                        * scale), which a step continues over h: the same
+                        * bits as the whole product, n_in columns fewer */
     float *bias;   /* [G]: LSTM, RNN bias_ih + bias_hh; GRU bias_ih */
     float *bias_hh; /* GRU only: [G] bias_hh; NULL otherwise */
 } tp_layer;
@@ -62,10 +67,13 @@ typedef struct tp_model {
 } tp_model;
 
 /* How to load: weight precision and kernel set (NULL: $TEMPEST_KERNEL, or
- * the best the CPU runs). */
+ * the best the CPU runs). no_input_sums: multiply the embedding at every
+ * step instead of keeping layer 0's per-token sums (for tests: the two give
+ * the same bits). */
 typedef struct tp_model_options {
     tp_weight_type weights;
     const char *kernel;
+    int no_input_sums;
 } tp_model_options;
 
 typedef struct tp_state {

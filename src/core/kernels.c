@@ -43,16 +43,16 @@ static float finish(const tp_matrix *W, const float *b, int r, float sum)
 {
     if (W->scale)
         sum = W->scale[r] * sum;
-    return (b ? b[r] : 0.0f) + sum;
+    return b ? b[r] + sum : sum;
 }
 
 static void portable_matmul(const tp_matrix *W, const float *b, const float *const *x,
-                            float *const *y, int n, int r0, int r1)
+                            const float *const *from, float *const *y, int n, int r0, int r1)
 {
     for (int r = r0; r < r1; r++) {
         const void *panel = tp_matrix_panel(W, r / TP_PANEL);
         for (int s = 0; s < n; s++) {
-            float acc = 0.0f;
+            float acc = from ? from[s][r] : 0.0f;
             for (int k = 0; k < W->cols; k++)
                 acc += weight_at(W, panel, r % TP_PANEL, k) * x[s][k];
             y[s][r] = finish(W, b, r, acc);
@@ -151,8 +151,9 @@ INLINE_AVX2 void store_rows(const tp_matrix *W, const float *b, float *y, int p,
     if (first >= r0 && first + TP_PANEL <= r1) {
         if (W->scale)
             acc = _mm256_mul_ps(_mm256_loadu_ps(W->scale + first), acc);
-        __m256 bias = b ? _mm256_loadu_ps(b + first) : _mm256_setzero_ps();
-        _mm256_storeu_ps(y + first, _mm256_add_ps(bias, acc));
+        if (b)
+            acc = _mm256_add_ps(_mm256_loadu_ps(b + first), acc);
+        _mm256_storeu_ps(y + first, acc);
         return;
     }
     float v[TP_PANEL];
@@ -162,13 +163,29 @@ INLINE_AVX2 void store_rows(const tp_matrix *W, const float *b, float *y, int p,
             y[first + l] = finish(W, b, first + l, v[l]);
 }
 
+/* The running sums a tile starts from: the rows of panel p in from, or 0.
+ * Lanes outside [r0, r1) are never stored, so they need no value. */
+INLINE_AVX2 __m256 start_rows(const float *from, int p, int r0, int r1)
+{
+    if (!from)
+        return _mm256_setzero_ps();
+    int first = p * TP_PANEL;
+    if (first >= r0 && first + TP_PANEL <= r1)
+        return _mm256_loadu_ps(from + first);
+    float v[TP_PANEL] = {0};
+    for (int l = 0; l < TP_PANEL; l++)
+        if (first + l >= r0 && first + l < r1)
+            v[l] = from[first + l];
+    return _mm256_loadu_ps(v);
+}
+
 /* PB panels from p times SB sequences from s, one accumulator each, column
  * by column: a column vector of each panel, x[s][k] broadcast. PB * SB + PB
  * + 1 registers must fit in 16; PB, SB and t are constants after inlining,
  * so the arrays live in registers. */
 INLINE_AVX2 void avx2_tile(const tp_matrix *W, const float *b, const float *const *x,
-                           float *const *y, int p, int s, int PB, int SB, int r0, int r1,
-                           tp_weight_type t)
+                           const float *const *from, float *const *y, int p, int s, int PB,
+                           int SB, int r0, int r1, tp_weight_type t)
 {
     __m256 acc[8][6];
     const void *pan[8];
@@ -178,7 +195,7 @@ INLINE_AVX2 void avx2_tile(const tp_matrix *W, const float *b, const float *cons
         pan[i] = tp_matrix_panel(W, p + i);
 #pragma GCC unroll 6
         for (int j = 0; j < SB; j++)
-            acc[i][j] = _mm256_setzero_ps();
+            acc[i][j] = start_rows(from ? from[s + j] : NULL, p + i, r0, r1);
     }
 #pragma GCC unroll 6
     for (int j = 0; j < SB; j++)
@@ -216,27 +233,27 @@ INLINE_AVX2 void avx2_tile(const tp_matrix *W, const float *b, const float *cons
  * accesses in one function AddressSanitizer checks every access through a
  * call, and `make check SANITIZE=1` ran ten times slower. */
 INLINE_AVX2 void avx2_panel_block(const tp_matrix *W, const float *b, const float *const *x,
-                                  float *const *y, int n, int p, int PB, int r0, int r1,
-                                  tp_weight_type t)
+                                  const float *const *from, float *const *y, int n, int p,
+                                  int PB, int r0, int r1, tp_weight_type t)
 {
     if (PB == 8) { /* n == 1 */
-        avx2_tile(W, b, x, y, p, 0, 8, 1, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, 0, 8, 1, r0, r1, t);
         return;
     }
     int SB = PB == 3 ? 4 : 6, s = 0;
     for (; s + SB <= n; s += SB)
-        avx2_tile(W, b, x, y, p, s, PB, SB, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, s, PB, SB, r0, r1, t);
     int rest = n - s;
     if (SB == 6 && rest == 5)
-        avx2_tile(W, b, x, y, p, s, PB, 5, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, s, PB, 5, r0, r1, t);
     else if (SB == 6 && rest == 4)
-        avx2_tile(W, b, x, y, p, s, PB, 4, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, s, PB, 4, r0, r1, t);
     else if (rest == 3)
-        avx2_tile(W, b, x, y, p, s, PB, 3, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, s, PB, 3, r0, r1, t);
     else if (rest == 2)
-        avx2_tile(W, b, x, y, p, s, PB, 2, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, s, PB, 2, r0, r1, t);
     else if (rest == 1)
-        avx2_tile(W, b, x, y, p, s, PB, 1, r0, r1, t);
+        avx2_tile(W, b, x, from, y, p, s, PB, 1, r0, r1, t);
 }
 
 /* Panels outer, sequences inner: a few panels stay in cache while every
@@ -244,25 +261,27 @@ INLINE_AVX2 void avx2_panel_block(const tp_matrix *W, const float *b, const floa
  * so eight FMA chains hide the FMA latency while the weights stream past
  * once. */
 INLINE_AVX2 void avx2_matmul(const tp_matrix *W, const float *b, const float *const *x,
-                             float *const *y, int n, int r0, int r1, tp_weight_type t)
+                             const float *const *from, float *const *y, int n, int r0,
+                             int r1, tp_weight_type t)
 {
     int p = r0 / TP_PANEL, pend = (r1 + TP_PANEL - 1) / TP_PANEL;
     if (n == 1)
         for (; p + 8 <= pend; p += 8)
-            avx2_panel_block(W, b, x, y, n, p, 8, r0, r1, t);
+            avx2_panel_block(W, b, x, from, y, n, p, 8, r0, r1, t);
     for (; p + 3 <= pend; p += 3)
-        avx2_panel_block(W, b, x, y, n, p, 3, r0, r1, t);
+        avx2_panel_block(W, b, x, from, y, n, p, 3, r0, r1, t);
     for (; p + 2 <= pend; p += 2)
-        avx2_panel_block(W, b, x, y, n, p, 2, r0, r1, t);
+        avx2_panel_block(W, b, x, from, y, n, p, 2, r0, r1, t);
     for (; p < pend; p++)
-        avx2_panel_block(W, b, x, y, n, p, 1, r0, r1, t);
+        avx2_panel_block(W, b, x, from, y, n, p, 1, r0, r1, t);
 }
 
 #define AVX2_MATMUL(NAME, TYPE)                                                          \
     static AVX2 void NAME(const tp_matrix *W, const float *b, const float *const *x,     \
-                          float *const *y, int n, int r0, int r1)                        \
+                          const float *const *from, float *const *y, int n, int r0,      \
+                          int r1)                                                        \
     {                                                                                    \
-        avx2_matmul(W, b, x, y, n, r0, r1, TYPE);                                        \
+        avx2_matmul(W, b, x, from, y, n, r0, r1, TYPE);                                  \
     }
 AVX2_MATMUL(avx2_matmul_f32, TP_W_F32)
 AVX2_MATMUL(avx2_matmul_f16, TP_W_F16)

@@ -428,6 +428,40 @@ static tp_status load_nonlinearity(tp_model *m, const tp_safetensors *st, tp_err
     return TP_OK;
 }
 
+/* Sequences handled per pass over the weights. */
+#define TP_BATCH_CHUNK 64
+
+/* Largest per-token table of layer 0's input sums kept: a character
+ * model's is 0.25-0.5 MB; a word model's vocabulary would make it hundreds. */
+#define TP_INPUT_SUMS_MAX_BYTES (8u << 20)
+
+/* For every token v, the running sums of layer 0's w over its input columns
+ * against embed[v], computed by the model's own kernel without bias or
+ * scale, so a step that starts from them continues exactly the sum it would
+ * have taken (kernels.h). Saves n_in / (n_in + H) of layer 0's work. */
+static tp_status build_input_sums(tp_model *m, tp_error *err)
+{
+    tp_layer *ly = &m->layers[0];
+    size_t V = (size_t)m->n_vocab, G = (size_t)ly->w.rows;
+    if (!m->embed || ly->n_in == 0 || V * G * sizeof(float) > TP_INPUT_SUMS_MAX_BYTES)
+        return TP_OK;
+    if (!(ly->input_sums = alloc_floats(V * G, err)))
+        return err ? err->code : TP_ERR_NOMEM;
+    tp_matrix input = tp_matrix_columns(&ly->w, 0, ly->n_in);
+    input.scale = NULL;
+    const float *x[TP_BATCH_CHUNK];
+    float *y[TP_BATCH_CHUNK];
+    for (size_t v0 = 0; v0 < V; v0 += TP_BATCH_CHUNK) {
+        int n = V - v0 < TP_BATCH_CHUNK ? (int)(V - v0) : TP_BATCH_CHUNK;
+        for (int i = 0; i < n; i++) {
+            x[i] = m->embed + (v0 + (size_t)i) * (size_t)ly->n_in;
+            y[i] = ly->input_sums + (v0 + (size_t)i) * G;
+        }
+        m->kernels->matmul[input.type](&input, NULL, x, NULL, y, n, 0, (int)G);
+    }
+    return TP_OK;
+}
+
 static tp_status load_weights(tp_model *m, const struct found *f, tp_error *err)
 {
     if (f->embed && !(m->embed = read_tensor(f, f->embed, err)))
@@ -458,6 +492,7 @@ tp_status tp_model_options_from_env(tp_model_options *opt, tp_error *err)
 {
     opt->weights = TP_W_F32;
     opt->kernel = getenv("TEMPEST_KERNEL");
+    opt->no_input_sums = 0;
     const char *w = getenv("TEMPEST_WEIGHTS");
     if (w && *w && tp_weight_type_parse(w, &opt->weights, err) != TP_OK) {
         tp_error_prefix(err, "TEMPEST_WEIGHTS");
@@ -506,6 +541,8 @@ tp_status tp_model_from_safetensors_with(tp_model **out, const tp_safetensors *s
         rc = load_vocab(m, st, err);
     if (!rc)
         rc = load_weights(m, &f, err);
+    if (!rc && !opt->no_input_sums)
+        rc = build_input_sums(m, err);
     if (rc) {
         tp_model_free(m);
         return rc;
@@ -557,6 +594,7 @@ void tp_model_free(tp_model *m)
         tp_matrix_free(&m->layers[l].w);
         tp_matrix_free(&m->layers[l].w_hh);
         free(m->layers[l].w_ih_t);
+        free(m->layers[l].input_sums);
         free(m->layers[l].bias);
         free(m->layers[l].bias_hh);
     }
@@ -647,14 +685,13 @@ static void log_gates(tp_state *s, int l, int H)
 /* Below this many multiply-adds handing half to the helper thread costs
  * more than it saves (the hand-over takes about a microsecond). */
 #define TP_THREAD_MIN_WORK (1L << 17)
-/* Sequences handled per pass over the weights. */
-#define TP_BATCH_CHUNK 64
 
 struct matmul_job {
     const tp_model *m;
     const tp_matrix *W;
     const float *b;
     const float *const *x;
+    const float *const *from;
     float *const *y;
     int n, r0, r1;
 };
@@ -662,17 +699,17 @@ struct matmul_job {
 static void matmul_job_run(void *arg)
 {
     const struct matmul_job *j = arg;
-    j->m->kernels->matmul[j->W->type](j->W, j->b, j->x, j->y, j->n, j->r0, j->r1);
+    j->m->kernels->matmul[j->W->type](j->W, j->b, j->x, j->from, j->y, j->n, j->r0, j->r1);
 }
 
 /* y[s] = W x[s] + b for s < n, the rows split with the helper thread when
  * the work is large enough. Rows are independent, so the split changes no
  * result. */
 static void matmul(const tp_model *m, const tp_matrix *W, const float *b, const float *const *x,
-                   float *const *y, int n)
+                   const float *const *from, float *const *y, int n)
 {
-    struct matmul_job all = {m, W, b, x, y, n, 0, W->rows};
-    long work = (long)n * W->rows * W->ld;
+    struct matmul_job all = {m, W, b, x, from, y, n, 0, W->rows};
+    long work = (long)n * W->rows * W->cols;
     if (!m->pool || work < TP_THREAD_MIN_WORK || W->rows < 2 * TP_PANEL) {
         matmul_job_run(&all);
         return;
@@ -721,19 +758,31 @@ static void layer_step(const tp_model *m, int l, tp_state **states, const int *t
     const tp_layer *ly = &m->layers[l];
     int H = m->n_hidden;
     const float *x[TP_BATCH_CHUNK] = {0}; /* n <= chunk: set below; zeroed for -O1 warnings */
+    const float *from[TP_BATCH_CHUNK] = {0};
     float *y[TP_BATCH_CHUNK] = {0};
     for (int i = 0; i < n; i++) {
         fill_layer_input(m, l, states[i], tokens[i]);
         x[i] = states[i]->xh;
         y[i] = states[i]->gates;
     }
-    matmul(m, &ly->w, ly->bias, x, y, n);
+    if (l == 0 && ly->input_sums) {
+        /* Continue each token's sums over the input columns with the rest
+         * of w (h's columns for an LSTM or RNN; none for a GRU's w). */
+        tp_matrix rest = tp_matrix_columns(&ly->w, ly->n_in, ly->w.cols);
+        for (int i = 0; i < n; i++) {
+            x[i] += ly->n_in;
+            from[i] = ly->input_sums + (size_t)tokens[i] * (size_t)ly->w.rows;
+        }
+        matmul(m, &rest, ly->bias, x, from, y, n);
+    } else {
+        matmul(m, &ly->w, ly->bias, x, NULL, y, n);
+    }
     if (ly->w_hh.ld) { /* GRU: the hidden part, apart, after the input part */
         for (int i = 0; i < n; i++) {
             x[i] = states[i]->xh + ly->w.ld;
             y[i] = states[i]->gates + 3 * H;
         }
-        matmul(m, &ly->w_hh, ly->bias_hh, x, y, n);
+        matmul(m, &ly->w_hh, ly->bias_hh, x, NULL, y, n);
     }
     int G = tp_cell_gates(m->cell) * H;
     tp_cell_fn cell = cell_kernel(m);
@@ -759,7 +808,7 @@ static void head_step(const tp_model *m, tp_state **states, int n, float *logits
         x[i] = s->xh;
         y[i] = logits + (size_t)i * (size_t)m->n_vocab;
     }
-    matmul(m, &m->head_w, m->head_b, x, y, n);
+    matmul(m, &m->head_w, m->head_b, x, NULL, y, n);
 }
 
 /* From this many sequences a batch is split between the two cores by

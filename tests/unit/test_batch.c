@@ -10,7 +10,8 @@
 #include "tempest/kernels.h"
 #include "tempest/model.h"
 
-static tp_model *load_with(const th_lstm *m, tp_weight_type w, const char *kernel)
+static tp_model *load_opts(const th_lstm *m, tp_weight_type w, const char *kernel,
+                           int no_input_sums)
 {
     th_file f;
     th_lstm_file(m, (th_names){0}, &f);
@@ -20,7 +21,7 @@ static tp_model *load_with(const th_lstm *m, tp_weight_type w, const char *kerne
     tp_error err = {0};
     tp_model *model = NULL;
     cr_assert_eq(tp_st_parse(&st, buf, size, &err), TP_OK, "%s", err.msg);
-    tp_model_options opt = {.weights = w, .kernel = kernel};
+    tp_model_options opt = {.weights = w, .kernel = kernel, .no_input_sums = no_input_sums};
     tp_status rc = tp_model_from_safetensors_with(&model, &st, &opt, &err);
     tp_st_close(&st);
     free(buf);
@@ -31,6 +32,11 @@ static tp_model *load_with(const th_lstm *m, tp_weight_type w, const char *kerne
         cr_skip_test("kernel %s unavailable: %s", kernel, err.msg);
     cr_assert_fail("loading: %s", err.msg);
     return NULL;
+}
+
+static tp_model *load_with(const th_lstm *m, tp_weight_type w, const char *kernel)
+{
+    return load_opts(m, w, kernel, 0);
 }
 
 /* Put state i at position i % 5 + 1 with its own tokens. */
@@ -300,4 +306,57 @@ Test(batch, then_feeds_each_sequence_its_own_pick)
         check_chains(m, sizes[k], "lstm");
     tp_model_free(m);
     th_lstm_free(&big);
+}
+
+/* Layer 0 started from the per-token input sums gives the bits of the
+ * whole product: the same logits and states as a model that multiplies the
+ * embedding every step, for every cell kind, kernel and weight type, alone
+ * and in a batch. A one-hot model has no such table. */
+static void check_input_sums(const char *kernel, tp_weight_type w, tp_cell cell)
+{
+    th_lstm t;
+    th_cell_init(&t, cell, 30, 11, 21, 2, 5, 0.5f); /* odd E and H: padded tails */
+    tp_model *with = load_opts(&t, w, kernel, 0), *without = load_opts(&t, w, kernel, 1);
+    cr_assert_not_null(with->layers[0].input_sums, "%s: no input sums", kernel);
+    cr_assert_null(without->layers[0].input_sums);
+    enum { N = 7 };
+    tp_state **a = new_states(with, N), **b = new_states(without, N);
+    float la[N * 30], lb[N * 30];
+    int tokens[N];
+    for (int step = 0; step < 12; step++) {
+        for (int i = 0; i < N; i++)
+            tokens[i] = (i * 13 + step * 7 + 3) % 30;
+        int n = step % 2 ? N : 1; /* one sequence, then a batch of seven */
+        tp_model_step_batch(with, a, tokens, n, la);
+        tp_model_step_batch(without, b, tokens, n, lb);
+        cr_assert(memcmp(la, lb, (size_t)n * 30 * sizeof *la) == 0,
+                  "%s %s %s step %d: logits differ", kernel, tp_weight_type_name(w),
+                  tp_cell_name(cell), step);
+        for (int i = 0; i < n; i++)
+            assert_same_state(with, a[i], b[i], tp_cell_name(cell), i);
+    }
+    free_states(a, N);
+    free_states(b, N);
+    tp_model_free(with);
+    tp_model_free(without);
+    th_lstm_free(&t);
+}
+
+Test(batch, input_sums_give_the_same_bits)
+{
+    const char *kernels[] = {"portable", "avx2"};
+    for (int k = 0; k < 2; k++)
+        for (int w = 0; w < TP_W_N; w++)
+            for (int cell = 0; cell < TP_CELL_N; cell++)
+                check_input_sums(kernels[k], (tp_weight_type)w, (tp_cell)cell);
+}
+
+Test(batch, one_hot_model_has_no_input_sums)
+{
+    th_lstm t;
+    th_cell_init(&t, TP_CELL_LSTM, 9, 0, 6, 1, 2, 0.5f);
+    tp_model *m = load_with(&t, TP_W_F32, NULL);
+    cr_assert_null(m->layers[0].input_sums);
+    tp_model_free(m);
+    th_lstm_free(&t);
 }

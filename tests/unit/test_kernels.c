@@ -77,7 +77,7 @@ static void check_against_reference(const char *name, tp_weight_type t)
         for (int n = 1; n <= 7; n++) {
             inputs in;
             inputs_init(&in, &W, n, 100 + n);
-            k->matmul[t](&W, b, in.x, in.y, n, 0, rows);
+            k->matmul[t](&W, b, in.x, NULL, in.y, n, 0, rows);
             for (int i = 0; i < n; i++)
                 for (int r = 0; r < rows; r++) {
                     double mag, want = reference(&W, b, in.x[i], r, &mag);
@@ -121,8 +121,8 @@ Test(kernels, avx2_agrees_with_portable)
             inputs_init(&ia, &W, 5, 3);
             inputs_init(&ip, &W, 5, 3);
             int r0 = rows > 3 ? 1 : 0, r1 = rows > 3 ? rows - 1 : rows;
-            a->matmul[t](&W, NULL, ia.x, ia.y, 5, r0, r1);
-            p->matmul[t](&W, NULL, ip.x, ip.y, 5, r0, r1);
+            a->matmul[t](&W, NULL, ia.x, NULL, ia.y, 5, r0, r1);
+            p->matmul[t](&W, NULL, ip.x, NULL, ip.y, 5, r0, r1);
             for (int i = 0; i < 5; i++)
                 for (int r = r0; r < r1; r++) {
                     double mag;
@@ -139,6 +139,60 @@ Test(kernels, avx2_agrees_with_portable)
             tp_matrix_free(&W);
             free(w);
         }
+}
+
+/* A product over columns [0, c) (no bias, no scale) continued over
+ * [c, cols) from its sums gives the bits of the whole product, for every
+ * kernel set, type and split, row ranges included. */
+static void check_continued(const char *name, tp_weight_type t)
+{
+    const tp_kernels *k = kernels_or_skip(name);
+    for (size_t sh = 0; sh < sizeof SHAPES / sizeof SHAPES[0]; sh++) {
+        int rows = SHAPES[sh][0], cols = SHAPES[sh][1];
+        uint64_t seed = 31 + sh;
+        float *w = th_rand_vec((size_t)rows * cols, &seed, 0.5f);
+        float *b = th_rand_vec((size_t)rows, &seed, 0.5f);
+        tp_matrix W;
+        cr_assert_eq(tp_matrix_init(&W, w, rows, cols, t, NULL), TP_OK);
+        const int splits[] = {0, 1, cols / 2, cols - 1, cols};
+        for (size_t c = 0; c < sizeof splits / sizeof splits[0]; c++) {
+            int c0 = splits[c] < 0 ? 0 : splits[c];
+            int r0 = rows > 3 ? 2 : 0, r1 = rows > 3 ? rows - 1 : rows;
+            inputs whole, part, rest;
+            inputs_init(&whole, &W, 6, 9);
+            inputs_init(&part, &W, 6, 9);
+            inputs_init(&rest, &W, 6, 9);
+            k->matmul[t](&W, b, whole.x, NULL, whole.y, 6, r0, r1);
+            tp_matrix first = tp_matrix_columns(&W, 0, c0), second = tp_matrix_columns(&W, c0, cols);
+            first.scale = NULL;
+            k->matmul[t](&first, NULL, part.x, NULL, part.y, 6, r0, r1);
+            const float *x2[6], *from[6];
+            for (int i = 0; i < 6; i++) {
+                x2[i] = rest.x[i] + c0;
+                from[i] = part.y[i];
+            }
+            k->matmul[t](&second, b, x2, from, rest.y, 6, r0, r1);
+            for (int i = 0; i < 6; i++)
+                cr_assert(memcmp(whole.y[i] + r0, rest.y[i] + r0,
+                                 (size_t)(r1 - r0) * sizeof(float)) == 0,
+                          "%s %s %dx%d split at %d: seq %d differs", name,
+                          tp_weight_type_name(t), rows, cols, c0, i);
+            inputs_free(&whole);
+            inputs_free(&part);
+            inputs_free(&rest);
+        }
+        tp_matrix_free(&W);
+        free(w);
+        free(b);
+    }
+}
+
+Test(kernels, continued_sums_give_the_bits_of_the_whole)
+{
+    for (int t = 0; t < TP_W_N; t++) {
+        check_continued("portable", (tp_weight_type)t);
+        check_continued("avx2", (tp_weight_type)t);
+    }
 }
 
 Test(kernels, avx2_cell_matches_libm_cell)
