@@ -325,34 +325,44 @@ INLINE_AVX2 __m256 tanh8(__m256 x)
     return _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
 }
 
-INLINE_AVX2 void avx2_cell8(const float *gi, const float *gf, const float *gg, const float *go,
-                            float *h, float *c)
+/* c' = sigmoid(f) c + sigmoid(i) tanh(g) for eight units. */
+INLINE_AVX2 void avx2_cell8_c(const float *gi, const float *gf, const float *gg, float *c)
 {
     __m256 i = sigmoid8(_mm256_loadu_ps(gi)), f = sigmoid8(_mm256_loadu_ps(gf));
-    __m256 g = tanh8(_mm256_loadu_ps(gg)), o = sigmoid8(_mm256_loadu_ps(go));
-    __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(c), _mm256_mul_ps(i, g));
-    _mm256_storeu_ps(c, cn);
-    _mm256_storeu_ps(h, _mm256_mul_ps(o, tanh8(cn)));
+    __m256 g = tanh8(_mm256_loadu_ps(gg));
+    _mm256_storeu_ps(c, _mm256_fmadd_ps(f, _mm256_loadu_ps(c), _mm256_mul_ps(i, g)));
 }
 
-/* Units past the last multiple of 8 go through the same vector code via
- * padded copies, so every unit gets the same arithmetic. */
+/* h' = sigmoid(o) tanh(c') for eight units. */
+INLINE_AVX2 void avx2_cell8_h(const float *go, const float *c, float *h)
+{
+    _mm256_storeu_ps(h, _mm256_mul_ps(sigmoid8(_mm256_loadu_ps(go)), tanh8(_mm256_loadu_ps(c))));
+}
+
+/* Two passes, c' for every unit and then h': in one pass each unit's h'
+ * waits on its c' through two exp chains in a row, more latency than the
+ * out-of-order window hides; apart, the units of a pass are independent
+ * (a quarter faster, the same arithmetic). Units past the last multiple of
+ * 8 go through the same code via padded copies. */
 static AVX2 void avx2_lstm_cell(const float *gates, float *h, float *c, int n)
 {
     const float *gi = gates, *gf = gates + n, *gg = gates + 2 * n, *go = gates + 3 * n;
-    int j = 0;
-    for (; j + 8 <= n; j += 8)
-        avx2_cell8(gi + j, gf + j, gg + j, go + j, h + j, c + j);
-    if (j == n)
+    int whole = n / 8 * 8;
+    for (int j = 0; j < whole; j += 8)
+        avx2_cell8_c(gi + j, gf + j, gg + j, c + j);
+    for (int j = 0; j < whole; j += 8)
+        avx2_cell8_h(go + j, c + j, h + j);
+    if (whole == n)
         return;
     float t[6][8] = {{0}};
-    int rest = n - j;
+    int j = whole, rest = n - j;
     memcpy(t[0], gi + j, (size_t)rest * sizeof(float));
     memcpy(t[1], gf + j, (size_t)rest * sizeof(float));
     memcpy(t[2], gg + j, (size_t)rest * sizeof(float));
     memcpy(t[3], go + j, (size_t)rest * sizeof(float));
     memcpy(t[5], c + j, (size_t)rest * sizeof(float));
-    avx2_cell8(t[0], t[1], t[2], t[3], t[4], t[5]);
+    avx2_cell8_c(t[0], t[1], t[2], t[5]);
+    avx2_cell8_h(t[3], t[5], t[4]);
     memcpy(h + j, t[4], (size_t)rest * sizeof(float));
     memcpy(c + j, t[5], (size_t)rest * sizeof(float));
 }
