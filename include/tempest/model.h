@@ -149,4 +149,13 @@ typedef void (*tp_after_step_fn)(void *ctx, int i, float *logits);
 void tp_model_step_batch_then(const tp_model *m, tp_state **states, const int *tokens, int n,
                               float *logits, tp_after_step_fn after, void *ctx);
 
+/* `steps` calls of tp_model_step_batch_then, where after(ctx, i, logits of
+ * i) sets tokens[i], the token sequence i reads at its next step: for
+ * batches whose sequences never wait on each other (generate --batch). The
+ * sequences are split between the cores once for the whole run, so the
+ * cores meet at the end instead of at every step; each result is still
+ * bit-identical to stepping its sequence alone. */
+void tp_model_run_batch(const tp_model *m, tp_state **states, int *tokens, int n,
+                        float *logits, long steps, tp_after_step_fn after, void *ctx);
+
 #endif

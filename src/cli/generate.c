@@ -156,15 +156,14 @@ static void draw_next(void *ctx, int i, float *logits)
 }
 
 /* `length` tokens for every sample: each draws from its primed logits, then
- * one batched step per token (bit-identical to stepping each alone) feeds
- * the tokens drawn and draws the next on the core that stepped it. */
+ * batched steps (bit-identical to stepping each alone) feed the tokens
+ * drawn, each sample drawing its next on the core that stepped it. */
 static void batch_run(struct batch *b, long length)
 {
     size_t V = (size_t)b->m->n_vocab;
     for (int i = 0; length > 0 && i < b->n; i++)
         draw_next(b, i, b->logits + (size_t)i * V);
-    for (long t = 1; t < length; t++)
-        tp_model_step_batch_then(b->m, b->states, b->next, b->n, b->logits, draw_next, b);
+    tp_model_run_batch(b->m, b->states, b->next, b->n, b->logits, length - 1, draw_next, b);
 }
 
 /* The text `generate --seed` would print for one sample. */

@@ -818,31 +818,41 @@ static void head_step(const tp_model *m, tp_state **states, int n, float *logits
  * the weights in its own cache (what batch 1 needs). */
 #define TP_SPLIT_SEQUENCES 12
 
-/* The sequences [first, first + n) of a batch: every layer, the head, then
- * each sequence's `after`, on the core that computed it. */
+/* The sequences [first, first + n) of a batch, `steps` times: every layer,
+ * the head, then each sequence's `after`, on the core that computed it,
+ * TP_BATCH_CHUNK sequences at a time. */
 struct chunk_job {
     const tp_model *m;
     tp_state **states;
     const int *tokens;
     float *logits;
     int first, n;
+    long steps;
     tp_after_step_fn after;
     void *ctx;
 };
 
+static void step_chunk(const struct chunk_job *j, int first, int n)
+{
+    tp_state **states = j->states + first;
+    const int *tokens = j->tokens + first;
+    size_t V = (size_t)j->m->n_vocab;
+    float *logits = j->logits ? j->logits + (size_t)first * V : NULL;
+    for (int l = 0; l < j->m->n_layers; l++)
+        layer_step(j->m, l, states, tokens, n);
+    if (logits)
+        head_step(j->m, states, n, logits);
+    for (int i = 0; j->after && i < n; i++)
+        j->after(j->ctx, first + i, logits ? logits + (size_t)i * V : NULL);
+}
+
 static void chunk_job_run(void *arg)
 {
     const struct chunk_job *j = arg;
-    tp_state **states = j->states + j->first;
-    const int *tokens = j->tokens + j->first;
-    size_t V = (size_t)j->m->n_vocab;
-    float *logits = j->logits ? j->logits + (size_t)j->first * V : NULL;
-    for (int l = 0; l < j->m->n_layers; l++)
-        layer_step(j->m, l, states, tokens, j->n);
-    if (logits)
-        head_step(j->m, states, j->n, logits);
-    for (int i = 0; j->after && i < j->n; i++)
-        j->after(j->ctx, j->first + i, logits ? logits + (size_t)i * V : NULL);
+    for (long t = 0; t < j->steps; t++)
+        for (int done = 0; done < j->n; done += TP_BATCH_CHUNK)
+            step_chunk(j, j->first + done,
+                       j->n - done < TP_BATCH_CHUNK ? j->n - done : TP_BATCH_CHUNK);
 }
 
 /* Sequences are independent and every kernel computes a sequence's sums
@@ -872,9 +882,20 @@ void tp_model_step_batch_then(const tp_model *m, tp_state **states, const int *t
     for (int done = 0; done < n; done += TP_BATCH_CHUNK) {
         struct chunk_job job = {m, states, tokens, logits, done,
                                 n - done < TP_BATCH_CHUNK ? n - done : TP_BATCH_CHUNK,
-                                after, ctx};
+                                1, after, ctx};
         step_split(&job);
     }
+}
+
+/* One split for the whole run: a core that falls behind (another job took
+ * it for a while) delays only the end, where a split per step makes the
+ * other core wait for it at every step. */
+void tp_model_run_batch(const tp_model *m, tp_state **states, int *tokens, int n,
+                        float *logits, long steps, tp_after_step_fn after, void *ctx)
+{
+    struct chunk_job job = {m, states, tokens, logits, 0, n, steps, after, ctx};
+    if (steps > 0 && n > 0)
+        step_split(&job);
 }
 
 void tp_model_step_batch(const tp_model *m, tp_state **states, const int *tokens, int n,

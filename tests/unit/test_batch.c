@@ -360,3 +360,69 @@ Test(batch, one_hot_model_has_no_input_sums)
     tp_model_free(m);
     th_lstm_free(&t);
 }
+
+/* A run's `after`: sequence i's next token from its logits (the largest,
+ * shifted by i), logged so that two runs can be compared token by token. */
+struct run_log {
+    int V, *tokens, *log, n_steps, step_of[130];
+};
+
+static int next_token(const float *logits, int V, int i)
+{
+    int best = 0;
+    for (int v = 1; v < V; v++)
+        if (logits[v] > logits[best])
+            best = v;
+    return (best + i) % V;
+}
+
+static void log_next(void *ctx, int i, float *logits)
+{
+    struct run_log *r = ctx;
+    int tok = next_token(logits, r->V, i);
+    r->tokens[i] = tok;
+    r->log[i * r->n_steps + r->step_of[i]++] = tok;
+}
+
+/* tp_model_run_batch, split between two threads for the whole run (and in
+ * chunks past 64 sequences), gives every sequence the tokens and state of
+ * stepping it alone with the same rule. */
+Test(batch, run_batch_matches_single_steps)
+{
+    th_lstm t;
+    th_cell_init(&t, TP_CELL_LSTM, 30, 16, 40, 2, 8, 0.5f);
+    tp_model *m = load_with(&t, TP_W_F32, NULL);
+    m->threads = 2;
+    const int sizes[] = {1, 5, 40, 130};
+    enum { STEPS = 6 };
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int n = sizes[k];
+        tp_state **batch = new_states(m, n), **alone = new_states(m, n);
+        int *tokens = calloc((size_t)n, sizeof *tokens);
+        int *log = calloc((size_t)n * STEPS, sizeof *log);
+        float *logits = calloc((size_t)n * 30, sizeof *logits), la[30];
+        cr_assert(tokens && log && logits);
+        for (int i = 0; i < n; i++)
+            tokens[i] = i % 30;
+        struct run_log r = {30, tokens, log, STEPS, {0}};
+        tp_model_run_batch(m, batch, tokens, n, logits, STEPS, log_next, &r);
+        for (int i = 0; i < n; i++) {
+            int tok = i % 30;
+            for (int step = 0; step < STEPS; step++) {
+                tp_model_step(m, alone[i], tok, la);
+                tok = next_token(la, 30, i);
+                cr_assert_eq(log[i * STEPS + step], tok, "n=%d sequence %d step %d", n, i,
+                             step);
+            }
+            cr_assert_eq(r.step_of[i], STEPS);
+            assert_same_state(m, alone[i], batch[i], "run_batch", i);
+        }
+        free(tokens);
+        free(log);
+        free(logits);
+        free_states(batch, n);
+        free_states(alone, n);
+    }
+    tp_model_free(m);
+    th_lstm_free(&t);
+}
