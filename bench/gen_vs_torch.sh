@@ -1,8 +1,11 @@
 #!/bin/sh
 # gen_vs_torch.sh - tempest against PyTorch's canonical generation loop, and
-# both against this machine's limits, in one run (about 1-2 minutes).
+# both against this machine's limits, in one run (about 4-5 minutes).
 #
-#     bench/gen_vs_torch.sh [--seconds S]     # S per measurement (default 2)
+#     bench/gen_vs_torch.sh [--seconds S] [--repeats R]
+#
+# Each rate is the fastest of R timed runs (default 3) of about S seconds
+# (default 1), for tempest and PyTorch alike.
 #
 # Builds ./tempest if missing and bench/probe.c (peak FMA rate, read
 # bandwidth for a working set the size of each model's weights) with
