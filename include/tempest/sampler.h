@@ -80,14 +80,15 @@ int tp_sampler_is_temperature_first(const tp_sampler_config *cfg);
 /* Bits of tp_dist.views: which optional views tp_sampler_apply fills. */
 #define TP_VIEW_BASE 1u   /* p_base (read by tp_dist_rank, tp_dist_order(d, 0, ..)) */
 #define TP_VIEW_STAGES 2u /* stage_p */
-#define TP_VIEW_ALL (TP_VIEW_BASE | TP_VIEW_STAGES)
+#define TP_VIEW_ENTROPY 4u /* entropy_bits (NaN without it) */
+#define TP_VIEW_ALL (TP_VIEW_BASE | TP_VIEW_STAGES | TP_VIEW_ENTROPY)
 
 typedef struct tp_dist {
     int n;               /* vocabulary size */
     /* TP_VIEW_ALL after tp_dist_init, so the UI and session see everything;
      * a caller that only draws tokens may clear bits to skip that work (the
-     * arrays are then left as they were). p, kept, cut_by, n_kept and
-     * entropy_bits are always filled and do not depend on it. */
+     * arrays are then left as they were; entropy_bits is NaN). p, kept,
+     * cut_by and n_kept are always filled and do not depend on it. */
     unsigned views;
     float *logits;       /* raw logits (copied only when views != 0) */
     double *p_base;      /* plain softmax of the raw logits (T = 1, nothing cut) */
@@ -102,7 +103,7 @@ typedef struct tp_dist {
     tp_stage stages[TP_N_STAGES];
     double *stage_p;     /* [n_stages][n]: the distribution after each stage */
     int n_kept;
-    double entropy_bits; /* of p */
+    double entropy_bits; /* of p (TP_VIEW_ENTROPY) */
     /* scratch */
     double *z;
     struct tp_ranked *ranked;

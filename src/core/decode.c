@@ -212,7 +212,7 @@ static tp_status decoder_init(struct decoder *d, const tp_model *m, const int *p
     if (rc)
         return rc;
     /* expand() reads p_base (the self-perplexity), never the snapshots. */
-    d->dist.views = TP_VIEW_BASE;
+    d->dist.views = TP_VIEW_BASE | TP_VIEW_ENTROPY;
     tp_model_prime(m, d->cur[0].state, prompt, n_prompt, d->cur[0].logits);
     if (n_prompt > 0) /* prompt may be NULL when empty */
         memcpy(d->cur[0].ctx, prompt, (size_t)n_prompt * sizeof *prompt);

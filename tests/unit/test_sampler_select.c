@@ -274,7 +274,7 @@ static void trio_init(trio *t, int n)
 {
     cr_assert_eq(tp_dist_init(&t->full, n, NULL), TP_OK);
     cr_assert_eq(tp_dist_init(&t->bare, n, NULL), TP_OK);
-    t->bare.views = 0;
+    t->bare.views = TP_VIEW_ENTROPY; /* entropy checked, views off */
     ref_init(&t->r, n);
 }
 

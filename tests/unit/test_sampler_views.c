@@ -2,8 +2,9 @@
  * the result: with views off (the lazy front of the chain, where temperature
  * is folded into the keys and a greedy or small top-k cut scans the raw
  * floats, and p is cleared only where the previous call set it) the kept
- * set, cut_by, every probability, the entropy and the drawn tokens must be
- * bit for bit those of views on.
+ * set, cut_by, every probability, the entropy (when TP_VIEW_ENTROPY asks for
+ * it; NaN otherwise) and the drawn tokens must be bit for bit those of views
+ * on.
  *
  * The dists are reused across thousands of calls, as generate and decode
  * reuse theirs, so stale entries of p or of the scratch arrays would show.
@@ -85,6 +86,11 @@ static void expect_same(const tp_dist *a, const tp_dist *b, const char *what)
         cr_assert(b->p[i] == a->p[i] || (isnan(b->p[i]) && isnan(a->p[i])),
                   "%s: p[%d] = %.17g, want %.17g", what, i, b->p[i], a->p[i]);
     }
+    if (!(b->views & TP_VIEW_ENTROPY)) { /* not asked for: not computed */
+        cr_assert(isnan(b->entropy_bits), "%s: entropy %.17g without its view", what,
+                  b->entropy_bits);
+        return;
+    }
     cr_assert(b->entropy_bits == a->entropy_bits ||
               (isnan(b->entropy_bits) && isnan(a->entropy_bits)),
               "%s: entropy %.17g, want %.17g", what, b->entropy_bits, a->entropy_bits);
@@ -94,17 +100,20 @@ static void expect_same(const tp_dist *a, const tp_dist *b, const char *what)
  * each also draws 3 tokens from an rng per dist, seeded alike. */
 static void compare_views(int n, int calls, uint64_t seed)
 {
-    tp_rng g, r_all, r_none, r_base;
+    tp_rng g, r_all, r_none, r_base, r_bare;
     tp_rng_seed(&g, seed);
     tp_rng_seed(&r_all, seed + 1);
     tp_rng_seed(&r_none, seed + 1);
     tp_rng_seed(&r_base, seed + 1);
-    tp_dist all, none, base;
+    tp_rng_seed(&r_bare, seed + 1);
+    tp_dist all, none, base, bare;
     cr_assert_eq(tp_dist_init(&all, n, NULL), TP_OK);
     cr_assert_eq(tp_dist_init(&none, n, NULL), TP_OK);
     cr_assert_eq(tp_dist_init(&base, n, NULL), TP_OK);
-    none.views = 0;
-    base.views = TP_VIEW_BASE;
+    cr_assert_eq(tp_dist_init(&bare, n, NULL), TP_OK);
+    none.views = TP_VIEW_ENTROPY;
+    base.views = TP_VIEW_BASE | TP_VIEW_ENTROPY;
+    bare.views = 0; /* as a generator that only draws */
     float *z = calloc((size_t)n, sizeof *z);
     int ctx[40];
     cr_assert(z);
@@ -123,20 +132,24 @@ static void compare_views(int n, int calls, uint64_t seed)
         tp_sampler_apply(&cfg, z, ctx, n_ctx, &all);
         tp_sampler_apply(&cfg, z, ctx, n_ctx, &none);
         tp_sampler_apply(&cfg, z, ctx, n_ctx, &base);
+        tp_sampler_apply(&cfg, z, ctx, n_ctx, &bare);
         expect_same(&all, &none, what);
         expect_same(&all, &base, what);
+        expect_same(&all, &bare, what);
         for (int i = 0; i < n; i++)
             cr_assert(base.p_base[i] == all.p_base[i], "%s: p_base[%d]", what, i);
         for (int d = 0; d < 3; d++) {
             int t = tp_sampler_draw(&all, &r_all);
             cr_assert_eq(tp_sampler_draw(&none, &r_none), t, "%s: draw %d", what, d);
             cr_assert_eq(tp_sampler_draw(&base, &r_base), t, "%s: draw %d", what, d);
+            cr_assert_eq(tp_sampler_draw(&bare, &r_bare), t, "%s: draw %d", what, d);
         }
     }
     free(z);
     tp_dist_free(&all);
     tp_dist_free(&none);
     tp_dist_free(&base);
+    tp_dist_free(&bare);
 }
 
 Test(sampler_views, off_matches_on_v65) { compare_views(65, 6000, 11); }
@@ -158,7 +171,7 @@ Test(sampler_views, toggling_views_on_one_dist)
     for (int c = 0; c < 3000; c++) {
         tp_sampler_config cfg = random_config(&g, n);
         random_logits(&g, z, n);
-        flip.views = (unsigned)(tp_rng_next(&g) % 4);
+        flip.views = (unsigned)(tp_rng_next(&g) % 8);
         snprintf(what, sizeof what, "call %d views %u", c, flip.views);
         tp_sampler_apply(&cfg, z, NULL, 0, &ref);
         tp_sampler_apply(&cfg, z, NULL, 0, &flip);
