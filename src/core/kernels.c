@@ -163,12 +163,15 @@ INLINE_AVX2 void store_rows(const tp_matrix *W, const float *b, float *y, int p,
             y[first + l] = finish(W, b, first + l, v[l]);
 }
 
-/* The running sums a tile starts from: the rows of panel p in from, or 0.
- * Lanes outside [r0, r1) are never stored, so they need no value. */
-INLINE_AVX2 __m256 start_rows(const float *from, int p, int r0, int r1)
+/* The running sums a tile starts from: the rows of panel p in from.
+ * Lanes outside [r0, r1) are never stored, so they need no value. Not
+ * inlined: once per accumulator per tile is rare enough, and inlined into
+ * every tile it pushed the products past AddressSanitizer's limit of
+ * checked accesses per function (see avx2_panel_block), which made
+ * `make check SANITIZE=1` ten times slower. */
+static AVX2 __attribute__((noinline)) __m256 start_rows(const float *from, int p, int r0,
+                                                       int r1)
 {
-    if (!from)
-        return _mm256_setzero_ps();
     int first = p * TP_PANEL;
     if (first >= r0 && first + TP_PANEL <= r1)
         return _mm256_loadu_ps(from + first);
@@ -195,7 +198,7 @@ INLINE_AVX2 void avx2_tile(const tp_matrix *W, const float *b, const float *cons
         pan[i] = tp_matrix_panel(W, p + i);
 #pragma GCC unroll 6
         for (int j = 0; j < SB; j++)
-            acc[i][j] = start_rows(from ? from[s + j] : NULL, p + i, r0, r1);
+            acc[i][j] = from ? start_rows(from[s + j], p + i, r0, r1) : _mm256_setzero_ps();
     }
 #pragma GCC unroll 6
     for (int j = 0; j < SB; j++)

@@ -163,7 +163,8 @@ static void check_continued(const char *name, tp_weight_type t)
             inputs_init(&part, &W, 6, 9);
             inputs_init(&rest, &W, 6, 9);
             k->matmul[t](&W, b, whole.x, NULL, whole.y, 6, r0, r1);
-            tp_matrix first = tp_matrix_columns(&W, 0, c0), second = tp_matrix_columns(&W, c0, cols);
+            tp_matrix first = tp_matrix_columns(&W, 0, c0);
+            tp_matrix second = tp_matrix_columns(&W, c0, cols);
             first.scale = NULL;
             k->matmul[t](&first, NULL, part.x, NULL, part.y, 6, r0, r1);
             const float *x2[6], *from[6];
