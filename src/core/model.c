@@ -727,12 +727,13 @@ static void matmul(const tp_model *m, const tp_matrix *W, const float *b, const 
 
 /* xh = [layer input ; h_prev ; zeros up to the padded row width], or for a
  * GRU [input ; zeros to w.ld ; h_prev ; zeros to w.ld + w_hh.ld], so that
- * w and w_hh each read their own zero-padded vector. */
+ * w and w_hh each read their own zero-padded vector. Layer 0's embedding is
+ * left out when its input sums stand in for it: nothing reads it then. */
 static void fill_layer_input(const tp_model *m, int l, tp_state *s, int token)
 {
     const tp_layer *ly = &m->layers[l];
     int H = m->n_hidden;
-    if (l == 0 && ly->n_in > 0)
+    if (l == 0 && ly->n_in > 0 && !ly->input_sums)
         memcpy(s->xh, m->embed + (size_t)token * m->n_embed, (size_t)ly->n_in * sizeof(float));
     else if (l > 0)
         memcpy(s->xh, s->h + (size_t)(l - 1) * H, (size_t)H * sizeof(float));
@@ -879,12 +880,9 @@ static void step_split(struct chunk_job *all)
 void tp_model_step_batch_then(const tp_model *m, tp_state **states, const int *tokens, int n,
                               float *logits, tp_after_step_fn after, void *ctx)
 {
-    for (int done = 0; done < n; done += TP_BATCH_CHUNK) {
-        struct chunk_job job = {m, states, tokens, logits, done,
-                                n - done < TP_BATCH_CHUNK ? n - done : TP_BATCH_CHUNK,
-                                1, after, ctx};
+    struct chunk_job job = {m, states, tokens, logits, 0, n, 1, after, ctx};
+    if (n > 0)
         step_split(&job);
-    }
 }
 
 /* One split for the whole run: a core that falls behind (another job took
