@@ -11,9 +11,11 @@ cores tempest used, the ratio, and tempest's fraction of the machine's limit
 batch 64: 2 x multiply-adds per token x tokens/s against peak FMA). The
 work counted is the model's; tempest skips layer 0's input multiply-adds (a
 per-token table holds their sums), so each line also gives the fraction of
-the limit for the work it runs. Every rate is the fastest of --repeats timed
-runs, tempest's and PyTorch's alike, and every limit the best the probe
-read in the run (it probes again before each measurement): another job can
+the limit for the work it runs. tempest's time is what `generate --timing`
+reports: loading the model is left out, as PyTorch's loop leaves out
+building its model (the load time is printed at the end). Every rate is the
+fastest of --repeats timed runs, tempest's and PyTorch's alike, and every
+limit the best the probe read in the run (it probes again before each measurement): another job can
 only lower a reading, and a limit read low would inflate the fraction.
 
     /usr/bin/python3 bench/gen_vs_torch.py --probe build/probe [--seconds S]
@@ -22,6 +24,7 @@ only lower a reading, and a limit read low would inflate the fraction.
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -36,6 +39,8 @@ import safetensors_io  # noqa: E402
 from train_pytorch import LSTMLanguageModel  # noqa: E402
 
 TEMPEST = os.path.join(ROOT, "tempest")
+# "model loaded in 5.9 ms; 19200 tokens (64 x 300) in 0.2311 s: ..."
+TIMING = re.compile(r"loaded in ([0-9.]+) ms; .* in ([0-9.]+) s:")
 
 
 def load_torch(path):
@@ -92,18 +97,24 @@ def torch_run(model, batch, steps, temperature=0.8):
 
 
 def tempest_run(path, batch, steps, weights="f32"):
-    """Wall seconds and cores used (child CPU time / wall)."""
+    """Seconds generating, as `tempest generate --timing` reports them (the
+    model's loading left out, as PyTorch's loop leaves out its own), cores
+    used (child CPU time / wall) and milliseconds loading."""
     cmd = [TEMPEST, "generate", "--model", path, "--length", str(steps), "--temperature", "0.8",
-           "--weights", weights]
+           "--weights", weights, "--timing"]
     if batch > 1:
         cmd += ["--batch", str(batch)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    out = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True).stderr
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu / wall
+    m = TIMING.search(out)
+    if not m:
+        sys.exit(f"no timing line from tempest generate --timing: {out!r}")
+    return float(m.group(2)), cpu / wall, float(m.group(1))
 
 
 def wall_of(out):
@@ -174,6 +185,7 @@ def main():
                   ("large (128,512,2)", random_model(tmp, "large.safetensors", 128, 512, 2))]
         print(f"\n{'model':20s} {'batch':>5s} {'tempest tok/s':>14s} {'cores':>5s} "
               f"{'torch tok/s':>12s} {'ratio':>7s}  limit and tempest's fraction of it")
+        loads = []
         for label, path in models:
             model, dims = load_torch(path)
             nbytes, macs = weight_bytes_and_macs(dims)
@@ -187,14 +199,16 @@ def main():
                 if batch > 1 and not batched:
                     print(f"{label:20s} {batch:5d} {'n/a (no --batch yet)':>14s}")
                     continue
-                steps, (_, cores) = calibrated(lambda n: tempest_run(path, batch, n),
+                steps, (_, cores, _) = calibrated(lambda n: tempest_run(path, batch, n),
                                                args.seconds)
                 threads = max(1, round(cores))
                 torch.set_num_threads(threads)
                 tsteps, _ = calibrated(lambda n: torch_run(model, batch, n), args.seconds)
-                (wall, cores), twall = fastest(
+                (wall, cores, load_ms), twall = fastest(
                     [lambda: tempest_run(path, batch, steps),
                      lambda: torch_run(model, batch, tsteps)], args.repeats)
+                if batch == 1:
+                    loads.append(f"{label.split()[0]} {load_ms:.1f} ms")
                 rate = batch * steps / wall
                 trate = batch * tsteps / twall
                 runs = runs_bytes if batch == 1 else runs_fma
@@ -215,7 +229,7 @@ def main():
                     # bf16 weights (half the bytes) against the same PyTorch rate
                     steps, _ = calibrated(lambda n: tempest_run(path, 1, n, "bf16"),
                                           args.seconds)
-                    (wall, cores), = fastest([lambda: tempest_run(path, 1, steps, "bf16")],
+                    (wall, cores, _), = fastest([lambda: tempest_run(path, 1, steps, "bf16")],
                                              args.repeats)
                     rate = steps / wall
                     lim *= 2
@@ -223,6 +237,8 @@ def main():
                           f"{trate:12,.0f} {rate / trate:6.1f}x  bandwidth for "
                           f"{nbytes / 2e6:.2f} MB -> {lim:,.0f} tok/s: {100 * rate / lim:.0f}%",
                           flush=True)
+        print("\ntempest's rates leave out loading the model, as PyTorch's leave out "
+              "building it; loading took " + ", ".join(loads) + " (the fastest batch-1 run's)")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,9 @@ tp_status tp_parse_double(const char *flag, const char *arg, double lo, double h
 tp_status tp_parse_long(const char *flag, const char *arg, long lo, long hi, long *out,
                         tp_error *err);
 
+/* Seconds on the monotonic clock, for elapsed times. */
+double tp_cli_now(void);
+
 /* The default of --jobs: the number of CPUs, 1 to 64. */
 long tp_cli_default_jobs(void);
 

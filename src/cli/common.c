@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tempest/cli.h"
@@ -236,6 +237,13 @@ int tp_cli_parse(const char *cmd, int argc, char **argv, const struct option *op
             return tp_cli_report(cmd, &err);
     }
     return -1;
+}
+
+double tp_cli_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 long tp_cli_default_jobs(void)

@@ -23,11 +23,38 @@ static const char HELP[] =
     "                         --seed), computed together; each is exactly the text\n"
     "                         --seed alone would give. They are printed one after\n"
     "                         another, each but the first preceded by the line\n"
-    "                         \"--- seed K ---\" naming its seed. Not with --beam\n\n";
+    "                         \"--- seed K ---\" naming its seed. Not with --beam\n"
+    "  --timing               after the text, print on standard error how long the\n"
+    "                         model took to load and the tokens to generate, and the\n"
+    "                         tokens per second (a single sequence's printing is\n"
+    "                         timed too; --batch and --beam print after the timing)\n\n";
 
-enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_LENGTH, OPT_BEAM, OPT_BATCH };
+enum { OPT_PROMPT = TP_OPT_FIRST_OWN, OPT_LENGTH, OPT_BEAM, OPT_BATCH, OPT_TIMING };
 
 #define BATCH_MAX 256
+
+struct generate_args {
+    const char *prompt;
+    long length, beam, batch;
+    int timing;
+};
+
+/* When the model started loading, finished loading, and the tokens started
+ * and were done (tp_cli_now()). */
+struct clock {
+    double start, loaded, generating, done;
+};
+
+/* --timing's line: `tokens` in all, `n` sequences of them at once. */
+static void print_timing(const struct clock *t, long tokens, long n)
+{
+    double gen = t->done - t->generating;
+    fprintf(stderr, "tempest generate: model loaded in %.1f ms; %ld tokens", 
+            (t->loaded - t->start) * 1e3, tokens);
+    if (n > 1)
+        fprintf(stderr, " (%ld x %ld)", n, tokens / n);
+    fprintf(stderr, " in %.4f s: %.0f tokens/s\n", gen, gen > 0 ? (double)tokens / gen : 0.0);
+}
 
 static void print_token(const tp_vocab *v, int prev, int id, int *ends_nl)
 {
@@ -39,13 +66,16 @@ static void print_token(const tp_vocab *v, int prev, int id, int *ends_nl)
         *ends_nl = tok[n - 1] == '\n';
 }
 
-static int run(const tp_cli_common *c, const char *prompt, long length)
+static int run(const tp_cli_common *c, const struct generate_args *a)
 {
     tp_error err = {0};
     tp_model *m = NULL;
     tp_session *s = NULL;
-    if (tp_cli_load_model(c, &m, &err) ||
-        tp_session_new(&s, m, prompt, &c->cfg, c->seed, &err)) {
+    const char *prompt = a->prompt;
+    struct clock t = {.start = tp_cli_now()};
+    tp_status rc = tp_cli_load_model(c, &m, &err);
+    t.loaded = t.generating = tp_cli_now();
+    if (rc || tp_session_new(&s, m, prompt, &c->cfg, c->seed, &err)) {
         tp_model_free(m);
         return tp_cli_report("generate", &err);
     }
@@ -55,7 +85,8 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
     int ends_nl = prompt[0] ? prompt[strlen(prompt) - 1] == '\n' : 1;
     int prev = s->n_tokens ? s->tokens[s->n_tokens - 1] : -1;
     int status = TP_EXIT_OK;
-    for (long i = 0; i < length; i++) {
+    long i = 0;
+    for (; i < a->length; i++) {
         int tok = tp_session_step(s, &err);
         if (tok < 0) {
             status = tp_cli_report("generate", &err);
@@ -70,15 +101,13 @@ static int run(const tp_cli_common *c, const char *prompt, long length)
         tp_fail(&err, TP_ERR_IO, "cannot write the output");
         status = tp_cli_report("generate", &err);
     }
+    t.done = tp_cli_now();
+    if (a->timing && status == TP_EXIT_OK)
+        print_timing(&t, i, 1);
     tp_session_free(s);
     tp_model_free(m);
     return status;
 }
-
-struct generate_args {
-    const char *prompt;
-    long length, beam, batch;
-};
 
 /* One sample of a batch: what a session keeps, minus the history. */
 struct sample {
@@ -187,9 +216,11 @@ static int run_batch(const tp_cli_common *c, const struct generate_args *a)
     tp_model *m = NULL;
     int *ids = NULL, n_ids = 0;
     struct batch b = {.cfg = &c->cfg, .n = (int)a->batch};
+    struct clock t = {.start = tp_cli_now()};
     tp_status rc = tp_sampler_validate(&c->cfg, &err);
     if (!rc)
         rc = tp_cli_load_model(c, &m, &err);
+    t.loaded = t.generating = tp_cli_now();
     if (!rc)
         rc = tp_vocab_encode(m->vocab, a->prompt, &ids, &n_ids, &err);
     b.m = m;
@@ -199,6 +230,7 @@ static int run_batch(const tp_cli_common *c, const struct generate_args *a)
     int status = rc ? tp_cli_report("generate", &err) : TP_EXIT_OK;
     if (!rc)
         batch_run(&b, a->length);
+    t.done = tp_cli_now();
     for (int i = 0; !rc && i < b.n; i++) {
         if (i > 0)
             printf("--- seed %llu ---\n", (unsigned long long)(c->seed + (uint64_t)i));
@@ -208,6 +240,8 @@ static int run_batch(const tp_cli_common *c, const struct generate_args *a)
         tp_fail(&err, TP_ERR_IO, "cannot write the output");
         status = tp_cli_report("generate", &err);
     }
+    if (!rc && a->timing)
+        print_timing(&t, b.n * a->length, b.n);
     batch_free(&b);
     free(ids);
     tp_model_free(m);
@@ -219,30 +253,44 @@ static int truncating(const tp_sampler_config *cfg)
     return cfg->top_k > 0 || cfg->top_p < 1.0 || cfg->min_p > 0.0;
 }
 
+/* The prompt and the best beam's text, with the final newline. */
+static int print_beam(const tp_model *m, const char *prompt, const int *ids, int n,
+                      const tp_generation *g)
+{
+    char *text = tp_vocab_join(m->vocab, n ? ids[n - 1] : -1, g->tokens, g->n);
+    if (!text) {
+        fputs("tempest generate: out of memory\n", stderr);
+        return TP_EXIT_RUNTIME;
+    }
+    size_t tl = strlen(text), pl = strlen(prompt);
+    printf("%s%s", prompt, text);
+    int ends_nl = tl ? text[tl - 1] == '\n' : (pl ? prompt[pl - 1] == '\n' : 1);
+    if (!ends_nl)
+        putchar('\n');
+    free(text);
+    return TP_EXIT_OK;
+}
+
 static int run_beam(const tp_cli_common *c, const struct generate_args *a)
 {
     tp_error err = {0};
     tp_model *m = NULL;
     int *ids = NULL, n = 0;
     tp_generation g = {0};
-    char *text = NULL;
+    struct clock t = {.start = tp_cli_now()};
+    int failed = tp_sampler_validate(&c->cfg, &err) || tp_cli_load_model(c, &m, &err);
+    t.loaded = t.generating = tp_cli_now();
     int status = TP_EXIT_OK;
-    if (tp_sampler_validate(&c->cfg, &err) || tp_cli_load_model(c, &m, &err) ||
-        tp_vocab_encode(m->vocab, a->prompt, &ids, &n, &err) ||
+    if (failed || tp_vocab_encode(m->vocab, a->prompt, &ids, &n, &err) ||
         tp_decode(m, ids, n, &c->cfg, (int)a->beam, truncating(&c->cfg), c->seed,
                   (int)a->length, &g, &err)) {
         status = tp_cli_report("generate", &err);
-    } else if (!(text = tp_vocab_join(m->vocab, n ? ids[n - 1] : -1, g.tokens, g.n))) {
-        fputs("tempest generate: out of memory\n", stderr);
-        status = TP_EXIT_RUNTIME;
     } else {
-        size_t tl = strlen(text), pl = strlen(a->prompt);
-        printf("%s%s", a->prompt, text);
-        int ends_nl = tl ? text[tl - 1] == '\n' : (pl ? a->prompt[pl - 1] == '\n' : 1);
-        if (!ends_nl)
-            putchar('\n');
+        t.done = tp_cli_now();
+        status = print_beam(m, a->prompt, ids, n, &g);
+        if (a->timing && status == TP_EXIT_OK)
+            print_timing(&t, g.n, 1);
     }
-    free(text);
     free(g.tokens);
     free(ids);
     tp_model_free(m);
@@ -260,6 +308,10 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
         return tp_parse_long("--beam", arg, 1, TP_BEAM_MAX, &a->beam, err);
     if (opt == OPT_BATCH)
         return tp_parse_long("--batch", arg, 1, BATCH_MAX, &a->batch, err);
+    if (opt == OPT_TIMING) {
+        a->timing = 1;
+        return TP_OK;
+    }
     return tp_parse_long("--length", arg, 0, 10000000, &a->length, err);
 }
 
@@ -271,6 +323,7 @@ int tp_cmd_generate(int argc, char **argv)
         {"length", required_argument, 0, OPT_LENGTH},
         {"beam", required_argument, 0, OPT_BEAM},
         {"batch", required_argument, 0, OPT_BATCH},
+        {"timing", no_argument, 0, OPT_TIMING},
         {0, 0, 0, 0},
     };
     tp_cli_common c;
@@ -286,5 +339,5 @@ int tp_cmd_generate(int argc, char **argv)
                                   a.batch, a.beam);
     if (a.batch)
         return run_batch(&c, &a);
-    return a.beam ? run_beam(&c, &a) : run(&c, a.prompt, a.length);
+    return a.beam ? run_beam(&c, &a) : run(&c, &a);
 }

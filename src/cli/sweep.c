@@ -97,23 +97,16 @@ static tp_status own_option(void *ctx, int opt, const char *arg, tp_error *err)
 
 /* Progress bar with ETA on stderr. */
 struct progress {
-    struct timespec start;
+    double start; /* tp_cli_now() */
     int show;
 };
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 static void on_progress(void *ctx, int done, int total)
 {
     struct progress *p = ctx;
     if (!p->show)
         return;
-    double el = seconds_since(&p->start);
+    double el = tp_cli_now() - p->start;
     double eta = done ? el * (total - done) / done : 0;
     char bar[31];
     int fill = (int)(30.0 * done / total);
@@ -225,7 +218,7 @@ static int run(const struct sweep_args *a, const tp_cli_common *c)
         goto done;
     }
     struct progress prog = {.show = a->progress || isatty(STDERR_FILENO)};
-    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    prog.start = tp_cli_now();
     if (tp_sweep_run(&spec, cells, 0, on_progress, &prog, &err))
         goto done;
     status = report(a, &spec, cells);
