@@ -59,4 +59,13 @@ tp_status tp_decode(const tp_model *m, const int *prompt, int n_prompt,
                     int length,
                     tp_generation *out, tp_error *err);
 
+/* n sampled sequences (beam 0) of the same prompt and length, each with
+ * its own chain cfgs[i] and seed seeds[i], stepped together (see
+ * tp_model_run_batch): outs[i] is bit for bit what tp_decode(m, prompt,
+ * n_prompt, &cfgs[i], 0, 0, seeds[i], length, ...) gives. Free each
+ * outs[i].tokens with free(); on an error none is left to free. */
+tp_status tp_decode_batch(const tp_model *m, const int *prompt, int n_prompt,
+                          const tp_sampler_config *cfgs, const uint64_t *seeds, int n,
+                          int length, tp_generation *outs, tp_error *err);
+
 #endif

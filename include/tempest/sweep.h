@@ -3,7 +3,11 @@
  *
  * Cells are independent and seeded (seed0 + k for the k-th seed), so the
  * numbers do not depend on how many threads run them. The sweep runs on
- * `jobs` threads sharing the read-only model.
+ * `jobs` threads sharing the read-only model. A sampling strategy's cells
+ * (no beam) are stepped together, up to TP_SWEEP_BATCH at a time, one pass
+ * over the weights per step for all of them (tp_decode_batch: the same
+ * numbers as one by one); a beam strategy's cells run one by one, each
+ * stepping its beams together.
  */
 #ifndef TEMPEST_SWEEP_H
 #define TEMPEST_SWEEP_H
@@ -15,6 +19,8 @@
 #include "tempest/error.h"
 #include "tempest/model.h"
 #include "tempest/textmetrics.h"
+
+#define TP_SWEEP_BATCH 64
 
 typedef enum tp_metric {
     TP_M_ENTROPY,     /* mean entropy (bits) of the distributions drawn from */

@@ -98,24 +98,34 @@ struct decoder {
     tp_rng rng;
 };
 
+/* A generation's beams keep their logits in one block, beam i's at i * V,
+ * so that a step of all the children writes them in one batched call;
+ * b[0].logits is the block. */
 static void free_beams(struct beam *b, int n)
 {
     for (int i = 0; b && i < n; i++) {
         tp_state_free(b[i].state);
-        free(b[i].logits);
         free(b[i].ctx);
     }
+    if (b)
+        free(b[0].logits);
     free(b);
 }
 
 static struct beam *alloc_beams(const tp_model *m, int n, int ctx_len)
 {
     struct beam *b = calloc((size_t)n, sizeof *b);
-    for (int i = 0; b && i < n; i++) {
+    float *logits = malloc((size_t)n * (size_t)m->n_vocab * sizeof *logits);
+    if (!b || !logits) {
+        free(b);
+        free(logits);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        b[i].logits = logits + (size_t)i * (size_t)m->n_vocab;
         b[i].state = tp_state_new(m);
-        b[i].logits = malloc((size_t)m->n_vocab * sizeof *b[i].logits);
         b[i].ctx = malloc((size_t)(ctx_len ? ctx_len : 1) * sizeof *b[i].ctx);
-        if (!b[i].state || !b[i].logits || !b[i].ctx) {
+        if (!b[i].state || !b[i].ctx) {
             free_beams(b, n);
             return NULL;
         }
@@ -168,6 +178,8 @@ static int expand(struct decoder *d, int b, struct candidate *out, int *order)
     return n;
 }
 
+/* Child c - d->cands of the next step: its parent's state, text and
+ * scores, plus the candidate's token (which its step reads). */
 static void advance(struct decoder *d, const struct candidate *c, int step)
 {
     const struct beam *parent = &d->cur[c->parent];
@@ -179,7 +191,6 @@ static void advance(struct decoder *d, const struct candidate *c, int step)
     child->logp = c->logp;
     child->entropy = c->entropy;
     child->nll = c->nll;
-    tp_model_step(d->m, child->state, c->token, child->logits);
 }
 
 static void decode_step(struct decoder *d, int step, int *order)
@@ -192,8 +203,15 @@ static void decode_step(struct decoder *d, int step, int *order)
     }
     qsort(d->cands, (size_t)n, sizeof *d->cands, by_logp);
     d->n_cur = n < d->width ? n : d->width;
-    for (int i = 0; i < d->n_cur; i++)
+    tp_state *states[TP_BEAM_MAX];
+    int tokens[TP_BEAM_MAX];
+    for (int i = 0; i < d->n_cur; i++) {
         advance(d, &d->cands[i], step);
+        states[i] = d->next[i].state;
+        tokens[i] = d->cands[i].token;
+    }
+    /* The children step together: bit for bit what stepping each would give. */
+    tp_model_step_batch(d->m, states, tokens, d->n_cur, d->next[0].logits);
     struct beam *t = d->cur;
     d->cur = d->next;
     d->next = t;
@@ -220,6 +238,20 @@ static tp_status decoder_init(struct decoder *d, const tp_model *m, const int *p
     return TP_OK;
 }
 
+/* out's tokens (allocated, room for length) and the per-token means of a
+ * sequence's sums. */
+static void set_result(tp_generation *out, const int *tokens, int length, double entropy,
+                       double nll, double logp)
+{
+    if (length > 0)
+        memcpy(out->tokens, tokens, (size_t)length * sizeof *out->tokens);
+    out->n = length;
+    double n = length ? length : 1;
+    out->entropy_bits = entropy / n;
+    out->self_nll = nll / n;
+    out->score = logp / n;
+}
+
 tp_status tp_decode(const tp_model *m, const int *prompt, int n_prompt,
                     const tp_sampler_config *cfg, int beam, int sampled_beam, uint64_t seed,
                     int length, tp_generation *out, tp_error *err)
@@ -240,17 +272,138 @@ tp_status tp_decode(const tp_model *m, const int *prompt, int n_prompt,
         decode_step(&d, step, order);
     if (!rc) {
         const struct beam *best = &d.cur[0]; /* beams stay sorted by log probability */
-        memcpy(out->tokens, best->ctx + n_prompt, (size_t)length * sizeof *out->tokens);
-        out->n = length;
-        double n = length ? length : 1;
-        out->entropy_bits = best->entropy / n;
-        out->self_nll = best->nll / n;
-        out->score = best->logp / n;
+        set_result(out, best->ctx + n_prompt, length, best->entropy, best->nll, best->logp);
     } else {
         free(out->tokens);
         out->tokens = NULL;
     }
     free(order);
     decoder_free(&d);
+    return rc;
+}
+
+/* ---- sampled sequences stepped together ----------------------------------- */
+
+/* One sequence of tp_decode_batch: what tp_decode keeps for its beam of one,
+ * with its own chain, random stream and distribution. */
+struct sampled {
+    const tp_sampler_config *cfg;
+    tp_dist dist;
+    tp_rng rng;
+    int *ctx; /* prompt then generated tokens */
+    int n_ctx;
+    double logp, entropy, nll;
+};
+
+struct sampled_batch {
+    struct sampled *seqs;
+    tp_state **states;
+    int *next;     /* the token each sequence reads at its next step */
+    float *logits; /* n x V */
+    int n;
+};
+
+static void sampled_batch_free(struct sampled_batch *b)
+{
+    for (int i = 0; b->seqs && i < b->n; i++) {
+        tp_dist_free(&b->seqs[i].dist);
+        free(b->seqs[i].ctx);
+    }
+    for (int i = 0; b->states && i < b->n; i++)
+        tp_state_free(b->states[i]);
+    free(b->seqs);
+    free(b->states);
+    free(b->next);
+    free(b->logits);
+}
+
+/* Every sequence primed once (the first primed, its state and logits
+ * copied: the same bits as priming each). */
+static tp_status sampled_batch_init(struct sampled_batch *b, const tp_model *m,
+                                    const int *prompt, int n_prompt,
+                                    const tp_sampler_config *cfgs, const uint64_t *seeds,
+                                    int length, tp_error *err)
+{
+    size_t V = (size_t)m->n_vocab, cap = (size_t)n_prompt + (size_t)length;
+    b->seqs = calloc((size_t)b->n, sizeof *b->seqs);
+    b->states = calloc((size_t)b->n, sizeof *b->states);
+    b->next = calloc((size_t)b->n, sizeof *b->next);
+    b->logits = malloc((size_t)b->n * V * sizeof *b->logits);
+    if (!b->seqs || !b->states || !b->next || !b->logits)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for %d sequences", b->n);
+    for (int i = 0; i < b->n; i++) {
+        struct sampled *s = &b->seqs[i];
+        b->states[i] = tp_state_new(m);
+        s->ctx = malloc((cap ? cap : 1) * sizeof *s->ctx);
+        if (!b->states[i] || !s->ctx)
+            return tp_fail(err, TP_ERR_NOMEM, "out of memory for %d sequences", b->n);
+        tp_status rc = tp_dist_init(&s->dist, (int)V, err);
+        if (rc)
+            return rc;
+        s->dist.views = TP_VIEW_BASE | TP_VIEW_ENTROPY; /* as tp_decode's */
+        s->cfg = &cfgs[i];
+        tp_rng_seed(&s->rng, seeds[i]);
+        if (n_prompt > 0)
+            memcpy(s->ctx, prompt, (size_t)n_prompt * sizeof *prompt);
+        s->n_ctx = n_prompt;
+        if (i == 0) {
+            tp_model_prime(m, b->states[0], prompt, n_prompt, b->logits);
+        } else {
+            tp_state_copy(b->states[i], b->states[0]);
+            memcpy(b->logits + (size_t)i * V, b->logits, V * sizeof *b->logits);
+        }
+    }
+    return TP_OK;
+}
+
+/* Sequence i's next token from its logits, scored as expand() scores a
+ * draw: run as each sequence's step ends, on the core that stepped it. */
+static void draw_sampled(void *ctx, int i, float *logits)
+{
+    struct sampled_batch *b = ctx;
+    struct sampled *s = &b->seqs[i];
+    tp_sampler_apply(s->cfg, logits, s->ctx, s->n_ctx, &s->dist);
+    int t = tp_sampler_draw(&s->dist, &s->rng);
+    s->logp = s->logp + log(s->dist.p[t]);
+    s->entropy = s->entropy + s->dist.entropy_bits;
+    s->nll = s->nll - log(s->dist.p_base[t]);
+    s->ctx[s->n_ctx++] = t;
+    b->next[i] = t;
+}
+
+static tp_status sampled_result(const struct sampled *s, int n_prompt, int length,
+                                tp_generation *out, tp_error *err)
+{
+    out->tokens = malloc((size_t)(length ? length : 1) * sizeof *out->tokens);
+    if (!out->tokens)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory");
+    set_result(out, s->ctx + n_prompt, length, s->entropy, s->nll, s->logp);
+    return TP_OK;
+}
+
+tp_status tp_decode_batch(const tp_model *m, const int *prompt, int n_prompt,
+                          const tp_sampler_config *cfgs, const uint64_t *seeds, int n,
+                          int length, tp_generation *outs, tp_error *err)
+{
+    memset(outs, 0, (size_t)(n > 0 ? n : 0) * sizeof *outs);
+    if (n < 1 || length < 0)
+        return tp_fail(err, TP_ERR_USAGE, "%d sequences or length %d out of range", n, length);
+    struct sampled_batch b = {.n = n};
+    tp_status rc = sampled_batch_init(&b, m, prompt, n_prompt, cfgs, seeds, length, err);
+    if (!rc && length > 0) {
+        size_t V = (size_t)m->n_vocab;
+        for (int i = 0; i < n; i++)
+            draw_sampled(&b, i, b.logits + (size_t)i * V);
+        tp_model_run_batch(m, b.states, b.next, n, b.logits, length - 1, draw_sampled, &b);
+    }
+    for (int i = 0; i < n && !rc; i++)
+        rc = sampled_result(&b.seqs[i], n_prompt, length, &outs[i], err);
+    if (rc) {
+        for (int i = 0; i < n; i++) {
+            free(outs[i].tokens);
+            outs[i].tokens = NULL;
+        }
+    }
+    sampled_batch_free(&b);
     return rc;
 }

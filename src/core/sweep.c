@@ -34,28 +34,23 @@ int tp_sweep_n_cells(const tp_sweep_spec *spec)
     return spec->n_strategies * spec->n_temperatures * spec->n_seeds;
 }
 
-static tp_status run_cell(const tp_sweep_spec *spec, tp_sweep_cell *cell, int keep_text,
-                          tp_error *err)
+/* The cell's metrics (and text when keep_text) from its generation g,
+ * whose tokens it frees. */
+static tp_status score_cell(const tp_sweep_spec *spec, tp_sweep_cell *cell, int keep_text,
+                            tp_generation *g, tp_error *err)
 {
-    const tp_strategy *st = &spec->strategies[cell->strategy];
-    tp_sampler_config cfg;
-    tp_strategy_config(st, spec->temperatures[cell->temperature], &spec->base, &cfg);
-    tp_generation g;
-    tp_status rc = tp_decode(spec->model, spec->prompt, spec->n_prompt, &cfg, st->beam,
-                             st->sampled_beam, cell->seed, spec->length, &g, err);
-    if (rc)
-        return rc;
     int prev = spec->n_prompt ? spec->prompt[spec->n_prompt - 1] : -1;
-    char *text = tp_vocab_join(spec->model->vocab, prev, g.tokens, g.n);
-    free(g.tokens);
+    char *text = tp_vocab_join(spec->model->vocab, prev, g->tokens, g->n);
+    free(g->tokens);
+    g->tokens = NULL;
     if (!text)
         return tp_fail(err, TP_ERR_NOMEM, "out of memory for a sample");
     tp_text_stats ts;
-    rc = tp_text_stats_compute(text, spec->reference, &ts, err);
+    tp_status rc = tp_text_stats_compute(text, spec->reference, &ts, err);
     if (!rc) {
         double *m = cell->metric;
-        m[TP_M_ENTROPY] = g.entropy_bits;
-        m[TP_M_SELF_PPL] = exp(g.self_nll);
+        m[TP_M_ENTROPY] = g->entropy_bits;
+        m[TP_M_SELF_PPL] = exp(g->self_nll);
         for (int n = 0; n < 3; n++) {
             m[TP_M_DISTINCT1_W + n] = ts.distinct_words[n];
             m[TP_M_DISTINCT1_C + n] = ts.distinct_chars[n];
@@ -71,16 +66,73 @@ static tp_status run_cell(const tp_sweep_spec *spec, tp_sweep_cell *cell, int ke
     return rc;
 }
 
+static void cell_config(const tp_sweep_spec *spec, const tp_sweep_cell *cell,
+                        tp_sampler_config *cfg)
+{
+    tp_strategy_config(&spec->strategies[cell->strategy],
+                       spec->temperatures[cell->temperature], &spec->base, cfg);
+}
+
+static tp_status run_cell(const tp_sweep_spec *spec, tp_sweep_cell *cell, int keep_text,
+                          tp_error *err)
+{
+    const tp_strategy *st = &spec->strategies[cell->strategy];
+    tp_sampler_config cfg;
+    cell_config(spec, cell, &cfg);
+    tp_generation g;
+    tp_status rc = tp_decode(spec->model, spec->prompt, spec->n_prompt, &cfg, st->beam,
+                             st->sampled_beam, cell->seed, spec->length, &g, err);
+    return rc ? rc : score_cell(spec, cell, keep_text, &g, err);
+}
+
+/* Cells [0, n) all sampled (no beam), stepped together: each gets what
+ * run_cell would give it (tp_decode_batch's promise). */
+static tp_status run_sampled_cells(const tp_sweep_spec *spec, tp_sweep_cell *cells, int n,
+                                   int keep_text, tp_error *err)
+{
+    tp_sampler_config cfgs[TP_SWEEP_BATCH] = {0}; /* n >= 1 are set below */
+    uint64_t seeds[TP_SWEEP_BATCH] = {0};
+    tp_generation g[TP_SWEEP_BATCH];
+    for (int i = 0; i < n; i++) {
+        cell_config(spec, &cells[i], &cfgs[i]);
+        seeds[i] = cells[i].seed;
+    }
+    tp_status rc = tp_decode_batch(spec->model, spec->prompt, spec->n_prompt, cfgs, seeds, n,
+                                   spec->length, g, err);
+    for (int i = 0; i < n; i++) {
+        if (!rc)
+            rc = score_cell(spec, &cells[i], keep_text, &g[i], err);
+        else
+            free(g[i].tokens);
+    }
+    return rc;
+}
+
+/* What a worker takes at a time: one beam cell, or up to TP_SWEEP_BATCH
+ * sampled cells of one strategy, which are contiguous in the layout. */
+struct item {
+    int first, n, sampled;
+};
+
 struct pool {
     const tp_sweep_spec *spec;
     tp_sweep_cell *cells;
-    int n, next, done, keep_text;
+    struct item *items;
+    int n, n_items, next, done, keep_text;
     tp_status rc;
     tp_error err;
     tp_sweep_progress_fn progress;
     void *ctx;
     pthread_mutex_t lock;
 };
+
+static tp_status run_item(const struct pool *p, const struct item *it, tp_error *err)
+{
+    tp_sweep_cell *cells = p->cells + it->first;
+    if (it->sampled)
+        return run_sampled_cells(p->spec, cells, it->n, p->keep_text, err);
+    return run_cell(p->spec, cells, p->keep_text, err);
+}
 
 static void *worker(void *arg)
 {
@@ -91,22 +143,44 @@ static void *worker(void *arg)
             p->rc = TP_ERR_USAGE;
             tp_fail(&p->err, TP_ERR_USAGE, "sweep cancelled");
         }
-        int i = p->rc ? p->n : p->next++;
+        int i = p->rc ? p->n_items : p->next++;
         pthread_mutex_unlock(&p->lock);
-        if (i >= p->n)
+        if (i >= p->n_items)
             return NULL;
         tp_error err = {0};
-        tp_status rc = run_cell(p->spec, &p->cells[i], p->keep_text, &err);
+        tp_status rc = run_item(p, &p->items[i], &err);
         pthread_mutex_lock(&p->lock);
         if (rc && !p->rc) {
             p->rc = rc;
             p->err = err;
         }
-        p->done++;
+        p->done += p->items[i].n;
         if (p->progress && !rc)
             p->progress(p->ctx, p->done, p->n);
         pthread_mutex_unlock(&p->lock);
     }
+}
+
+/* A strategy's sampled cells in batches of equal size, at most
+ * TP_SWEEP_BATCH each; a beam strategy's cells one by one. Returns the
+ * number of items written to items (room for every cell). */
+static int plan_items(const tp_sweep_spec *spec, struct item *items)
+{
+    int per = spec->n_temperatures * spec->n_seeds, n = 0;
+    for (int s = 0; s < spec->n_strategies; s++) {
+        int first = s * per;
+        if (spec->strategies[s].beam) {
+            for (int i = 0; i < per; i++)
+                items[n++] = (struct item){first + i, 1, 0};
+            continue;
+        }
+        int batches = (per + TP_SWEEP_BATCH - 1) / TP_SWEEP_BATCH;
+        for (int b = 0; b < batches; b++) {
+            int lo = (int)((long)per * b / batches), hi = (int)((long)per * (b + 1) / batches);
+            items[n++] = (struct item){first + lo, hi - lo, 1};
+        }
+    }
+    return n;
 }
 
 static void lay_out_cells(const tp_sweep_spec *spec, tp_sweep_cell *cells)
@@ -128,9 +202,14 @@ tp_status tp_sweep_run(const tp_sweep_spec *spec, tp_sweep_cell *cells, int keep
     struct pool p = {.spec = spec, .cells = cells, .n = tp_sweep_n_cells(spec),
                      .keep_text = keep_text, .progress = progress, .ctx = ctx};
     lay_out_cells(spec, cells);
+    p.items = malloc((size_t)(p.n > 0 ? p.n : 1) * sizeof *p.items);
+    if (!p.items)
+        return tp_fail(err, TP_ERR_NOMEM, "out of memory for %d sweep cells", p.n);
+    p.n_items = plan_items(spec, p.items);
     pthread_mutex_init(&p.lock, NULL);
     tp_run_workers(worker, &p, spec->jobs);
     pthread_mutex_destroy(&p.lock);
+    free(p.items);
     if (p.rc) {
         if (err)
             *err = p.err;

@@ -137,6 +137,87 @@ Test(decode, entropy_and_self_nll_are_means_over_steps)
     tp_model_free(m);
 }
 
+/* Sequence i's chain in the batch tests: temperatures from greedy to hot,
+ * truncations and a repetition penalty on some, all in one batch. */
+static tp_sampler_config mixed_config(int i)
+{
+    static const double T[] = {0.0, 0.5, 1.0, 2.0, 0.8};
+    tp_sampler_config cfg = at_temperature(T[i % 5]);
+    if (i % 3 == 1)
+        cfg.top_k = 3;
+    if (i % 4 == 2)
+        cfg.top_p = 0.9;
+    if (i % 7 == 3)
+        cfg.min_p = 0.1;
+    if (i % 2 == 1)
+        cfg.repeat_penalty = 1.3;
+    return cfg;
+}
+
+static void same_generation(const tp_generation *a, const tp_generation *b, int i)
+{
+    cr_assert_eq(a->n, b->n, "sequence %d", i);
+    cr_assert_arr_eq(a->tokens, b->tokens, (size_t)a->n * sizeof(int), "sequence %d", i);
+    cr_assert(a->entropy_bits == b->entropy_bits, "sequence %d entropy", i);
+    cr_assert(a->self_nll == b->self_nll, "sequence %d self nll", i);
+    cr_assert(a->score == b->score, "sequence %d score", i);
+}
+
+/* n sequences of the batch against tp_decode of each alone: 20 is split
+ * between the cores, 70 also runs in chunks of 64. */
+static void check_batch(const tp_model *m, const int *prompt, int n_prompt, int n, int length)
+{
+    tp_sampler_config cfgs[70];
+    uint64_t seeds[70];
+    tp_generation batch[70];
+    cr_assert(n <= 70);
+    for (int i = 0; i < n; i++) {
+        cfgs[i] = mixed_config(i);
+        seeds[i] = 100 + (uint64_t)i;
+    }
+    tp_error err = {0};
+    cr_assert_eq(tp_decode_batch(m, prompt, n_prompt, cfgs, seeds, n, length, batch, &err),
+                 TP_OK, "%s", err.msg);
+    for (int i = 0; i < n; i++) {
+        tp_generation alone;
+        cr_assert_eq(tp_decode(m, prompt, n_prompt, &cfgs[i], 0, 0, seeds[i], length, &alone,
+                               &err), TP_OK, "%s", err.msg);
+        same_generation(&batch[i], &alone, i);
+        free(alone.tokens);
+        free(batch[i].tokens);
+    }
+}
+
+Test(decode, batch_gives_each_sequence_what_it_gives_alone)
+{
+    th_lstm t;
+    tp_error err = {0};
+    tp_model *m = th_small_model(&t, 17, &err);
+    cr_assert_not_null(m, "%s", err.msg);
+    const int prompt[] = {3, 1, 4, 1, 5};
+    int n[] = {1, 5, 20, 70};
+    for (size_t k = 0; k < sizeof n / sizeof n[0]; k++) {
+        check_batch(m, prompt, 5, n[k], 40);
+        check_batch(m, NULL, 0, n[k], 25);
+    }
+    check_batch(m, prompt, 5, 3, 0); /* no tokens: means over nothing are 0 */
+    check_batch(m, prompt, 5, 3, 1);
+    tp_model_free(m);
+    th_lstm_free(&t);
+}
+
+Test(decode, batch_rejects_an_empty_batch)
+{
+    tp_model *m = markov_model();
+    tp_sampler_config cfg = at_temperature(1.0);
+    uint64_t seed = 1;
+    tp_generation g;
+    tp_error err = {0};
+    cr_assert_eq(tp_decode_batch(m, NULL, 0, &cfg, &seed, 0, 10, &g, &err), TP_ERR_USAGE);
+    cr_assert_eq(tp_decode_batch(m, NULL, 0, &cfg, &seed, 1, -1, &g, &err), TP_ERR_USAGE);
+    tp_model_free(m);
+}
+
 Test(strategy, parses_the_sweep_syntax)
 {
     tp_strategy s;
@@ -199,6 +280,41 @@ Test(sweep, same_numbers_on_one_or_two_threads)
     cr_assert_eq(a[5].temperature, 1);
     cr_assert_eq(a[5].seed, 10u);
     tp_model_free(m);
+}
+
+/* A sweep steps a sampling strategy's cells together: each cell's numbers
+ * are still those of decoding it alone. */
+Test(sweep, batched_cells_match_decoding_each_alone)
+{
+    th_lstm t;
+    tp_error err = {0};
+    tp_model *m = th_small_model(&t, 23, &err);
+    cr_assert_not_null(m, "%s", err.msg);
+    double temps[] = {0.0, 0.7, 1.4};
+    tp_strategy st[3];
+    cr_assert_eq(tp_strategy_parse("sample", &st[0], NULL), TP_OK);
+    cr_assert_eq(tp_strategy_parse("top_p=0.8+min_p=0.05", &st[1], NULL), TP_OK);
+    cr_assert_eq(tp_strategy_parse("beam=2", &st[2], NULL), TP_OK);
+    enum { N = 3 * 3 * 30 };
+    static tp_sweep_cell cells[N];
+    tp_sweep_spec spec = {.model = m, .temperatures = temps, .n_temperatures = 3,
+                          .strategies = st, .n_strategies = 3, .n_seeds = 30, .seed0 = 5,
+                          .length = 30, .jobs = 2, .base = at_temperature(1.0)};
+    cr_assert_eq(tp_sweep_run(&spec, cells, 0, NULL, NULL, &err), TP_OK, "%s", err.msg);
+    for (int i = 0; i < N; i++) {
+        const tp_strategy *s = &st[cells[i].strategy];
+        tp_sampler_config cfg;
+        tp_strategy_config(s, temps[cells[i].temperature], &spec.base, &cfg);
+        tp_generation g;
+        cr_assert_eq(tp_decode(m, NULL, 0, &cfg, s->beam, s->sampled_beam, cells[i].seed, 30,
+                               &g, &err), TP_OK);
+        cr_assert(cells[i].metric[TP_M_ENTROPY] == g.entropy_bits, "cell %d", i);
+        cr_assert(cells[i].metric[TP_M_SELF_PPL] == exp(g.self_nll), "cell %d", i);
+        free(g.tokens);
+    }
+    tp_sweep_cells_free(cells, N);
+    tp_model_free(m);
+    th_lstm_free(&t);
 }
 
 Test(sweep, summary_is_mean_and_sample_sd)
