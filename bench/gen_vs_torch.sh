@@ -1,6 +1,6 @@
 #!/bin/sh
 # gen_vs_torch.sh - tempest against PyTorch's canonical generation loop, and
-# both against this machine's limits, in one run (about 4-5 minutes).
+# both against this machine's limits, in one run (about 75 s).
 #
 #     bench/gen_vs_torch.sh [--seconds S] [--repeats R]
 #
