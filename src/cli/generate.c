@@ -49,7 +49,7 @@ struct clock {
 static void print_timing(const struct clock *t, long tokens, long n)
 {
     double gen = t->done - t->generating;
-    fprintf(stderr, "tempest generate: model loaded in %.1f ms; %ld tokens", 
+    fprintf(stderr, "tempest generate: model loaded in %.1f ms; %ld tokens",
             (t->loaded - t->start) * 1e3, tokens);
     if (n > 1)
         fprintf(stderr, " (%ld x %ld)", n, tokens / n);
@@ -240,7 +240,7 @@ static int run_batch(const tp_cli_common *c, const struct generate_args *a)
         tp_fail(&err, TP_ERR_IO, "cannot write the output");
         status = tp_cli_report("generate", &err);
     }
-    if (!rc && a->timing)
+    if (status == TP_EXIT_OK && a->timing)
         print_timing(&t, b.n * a->length, b.n);
     batch_free(&b);
     free(ids);

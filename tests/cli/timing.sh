@@ -41,3 +41,18 @@ fi
 # A failed run reports its error and no timing line.
 expect_error "timing-not-after-an-error" 1 "^tempest generate: cannot open model" -- \
     "$TEMPEST" generate --model "$TMP/missing.safetensors" --timing
+
+# Nor after the text could not be written (stdout is a full device).
+if [ -f "$M" ] && [ -w /dev/full ]; then
+    for mode in "" "--batch 2"; do
+        "$TEMPEST" generate --model "$M" --length 20 $mode --timing >/dev/full 2>"$TMP/full.err"
+        st=$?
+        name="timing-not-after-a-write-error${mode:+-batch}"
+        if [ $st = 1 ] && [ "$(wc -l <"$TMP/full.err")" = 1 ] &&
+            grep -q "cannot write the output" "$TMP/full.err"; then
+            pass "$name"
+        else
+            fail "$name" "exit $st; stderr: $(head -c 300 "$TMP/full.err")"
+        fi
+    done
+fi
