@@ -15,8 +15,9 @@ the limit for the work it runs. tempest's time is what `generate --timing`
 reports: loading the model is left out, as PyTorch's loop leaves out
 building its model (the load time is printed at the end). Every rate is the
 fastest of --repeats timed runs, tempest's and PyTorch's alike, and every
-limit the best the probe read in the run (it probes again before each measurement): another job can
-only lower a reading, and a limit read low would inflate the fraction.
+limit the best the probe read in the run (it probes again before each
+measurement): another job can only lower a reading, and a limit read low
+would inflate the fraction.
 
     /usr/bin/python3 bench/gen_vs_torch.py --probe build/probe [--seconds S]
                      [--repeats R]

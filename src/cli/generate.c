@@ -168,7 +168,14 @@ static tp_status batch_init(struct batch *b, const int *ids, int n_ids, uint64_t
             memcpy(s->tokens, ids, (size_t)n_ids * sizeof *ids);
         s->n_tokens = n_ids;
         b->states[i] = s->state;
-        tp_model_prime(b->m, s->state, ids, n_ids, b->logits + (size_t)i * V);
+        /* Every sample reads the same prompt: prime one, copy it to the
+         * rest (the same bits; priming each cost n times the prompt). */
+        if (i == 0) {
+            tp_model_prime(b->m, s->state, ids, n_ids, b->logits);
+        } else {
+            tp_state_copy(s->state, b->states[0]);
+            memcpy(b->logits + (size_t)i * V, b->logits, V * sizeof *b->logits);
+        }
     }
     return TP_OK;
 }

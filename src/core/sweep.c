@@ -111,7 +111,7 @@ static tp_status run_sampled_cells(const tp_sweep_spec *spec, tp_sweep_cell *cel
 /* What a worker takes at a time: one beam cell, or up to TP_SWEEP_BATCH
  * sampled cells of one strategy, which are contiguous in the layout. */
 struct item {
-    int first, n, sampled;
+    int first, n;
 };
 
 struct pool {
@@ -129,7 +129,7 @@ struct pool {
 static tp_status run_item(const struct pool *p, const struct item *it, tp_error *err)
 {
     tp_sweep_cell *cells = p->cells + it->first;
-    if (it->sampled)
+    if (!p->spec->strategies[cells->strategy].beam)
         return run_sampled_cells(p->spec, cells, it->n, p->keep_text, err);
     return run_cell(p->spec, cells, p->keep_text, err);
 }
@@ -171,13 +171,13 @@ static int plan_items(const tp_sweep_spec *spec, struct item *items)
         int first = s * per;
         if (spec->strategies[s].beam) {
             for (int i = 0; i < per; i++)
-                items[n++] = (struct item){first + i, 1, 0};
+                items[n++] = (struct item){first + i, 1};
             continue;
         }
         int batches = (per + TP_SWEEP_BATCH - 1) / TP_SWEEP_BATCH;
         for (int b = 0; b < batches; b++) {
             int lo = (int)((long)per * b / batches), hi = (int)((long)per * (b + 1) / batches);
-            items[n++] = (struct item){first + lo, hi - lo, 1};
+            items[n++] = (struct item){first + lo, hi - lo};
         }
     }
     return n;
